@@ -1,0 +1,201 @@
+// The interpreter's view of the outside world. Everything here is an interface the
+// interpreter owns; ARI, BullMQ, HTTP and the console simulator implement them.
+import type { FlowDocument, HttpMethod, Voice } from '../xml/index.js';
+import type { FailureCode } from './failure.js';
+
+export type CallState = 'ringing' | 'live';
+
+/** What the flow knows about the call (spec §4 request fields). */
+export interface CallInfo {
+  /** The call's UUID, minted when the call entered the application. */
+  readonly call: string;
+  /** The Call Control App's UUID. */
+  readonly sca: string;
+  /** Caller ID number; empty when the caller withheld it. */
+  readonly from: string;
+  /** The number called (the DID). */
+  readonly tn: string;
+  readonly state: CallState;
+}
+
+/** Something the call can play: a ready reference, or what a simulator shows as it is. */
+export type MediaRef =
+  /** A URI Asterisk plays as it is: `sound:…`, `sound:http…`, `recording:…`. */
+  | { readonly kind: 'sound'; readonly uri: string; readonly description?: string }
+  /** Speech not rendered to audio (a console call shows the text). */
+  | { readonly kind: 'speech'; readonly text: string; readonly voice: Voice }
+  /** Remote audio not fetched (a console call shows the URL). */
+  | { readonly kind: 'url'; readonly url: string }
+  /** A stored recording by its tag. */
+  | { readonly kind: 'recording'; readonly tag: string };
+
+export interface PlayOptions {
+  readonly loop: number;
+  /** Keys that stop the playback; empty or absent for none. */
+  readonly stopOnDigits?: string;
+}
+
+export interface PauseOptions {
+  readonly stopOnDigits?: string;
+}
+
+/** How a playback or a pause ended. */
+export interface InterruptResult {
+  /** The key that stopped it early, if one did. */
+  readonly digit?: string;
+}
+
+export interface DigitOptions {
+  readonly maxDigits: number;
+  /** Keys that end collection early (not included in the result); empty for none. */
+  readonly finishOnKey: string;
+  /** Silence, in ms, after which collection ends with what it has. */
+  readonly timeout: number;
+}
+
+/** Q.850 causes the flow asks for. */
+export type HangupCause = 'normal_clearing' | 'unallocated_number' | 'temporary_failure';
+
+export interface HangupRequest {
+  readonly cause: HangupCause;
+  /** Why, for logs and events ("end of document", "<Hangup>", "document limit reached"). */
+  readonly reason: string;
+  readonly tag?: string;
+}
+
+/**
+ * One call, as the interpreter drives it. Every method rejects with `CallEndedError`
+ * (see failure.ts) once the caller has hung up, and never stays pending after `ended`
+ * is aborted.
+ */
+export interface Call {
+  readonly info: CallInfo;
+  /** Aborted when the call ends, whoever ended it. */
+  readonly ended: AbortSignal;
+  answer(): Promise<void>;
+  play(media: MediaRef, opts: PlayOptions): Promise<InterruptResult>;
+  pause(ms: number, opts: PauseOptions): Promise<InterruptResult>;
+  collectDigits(opts: DigitOptions): Promise<string>;
+  hangup(request: HangupRequest): Promise<void>;
+}
+
+/** Renders text to something the call can play. */
+export interface Speech {
+  render(text: string, voice: Voice, signal: AbortSignal): Promise<MediaRef>;
+}
+
+/** Turns `<Play>` sources into something the call can play. */
+export interface AudioSource {
+  fromUrl(url: string, signal: AbortSignal): Promise<MediaRef>;
+  fromRecording(tag: string, signal: AbortSignal): Promise<MediaRef>;
+}
+
+/** The request fields of spec §4. */
+export interface CallbackFields {
+  readonly call: string;
+  readonly sca: string;
+  readonly state: CallState;
+  readonly from: string;
+  readonly tn: string;
+  readonly tag?: string;
+}
+
+export interface CallbackRequest {
+  readonly url: string;
+  readonly method: HttpMethod;
+  /** true: JSON body with the fields and the app's data; false: fields in the query. */
+  readonly body: boolean;
+  readonly fields: CallbackFields;
+  /** Extra fields beside the standard ones (`dtmf` for `<Gather url>`). */
+  readonly extra?: Readonly<Record<string, string>>;
+  /** Path of the verb that asks, e.g. `Response/Callback[2]`. */
+  readonly path: string;
+  /** 1-based count of fetches in this call: with `fields.call` it names the fetch uniquely. */
+  readonly step: number;
+}
+
+/** Why a fetch failed. Stable strings: they reach events, logs and `<Error say>`. */
+export type FetchErrorCode =
+  | 'timeout'
+  | 'connect'
+  | 'dns'
+  | 'tls'
+  | 'http_status'
+  | 'too_large'
+  | 'redirects'
+  | 'parse'
+  | 'policy'
+  | 'cancelled';
+
+export interface FetchFailure {
+  readonly code: FetchErrorCode;
+  /** Short, speakable reason: "the server answered 404", "no answer within 5000 ms". */
+  readonly reason: string;
+  readonly status?: number;
+  /** For `parse`: where in the fetched document. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export type FetchResult =
+  | { readonly ok: true; readonly document: FlowDocument; readonly attempts: number; readonly status: number }
+  | { readonly ok: false; readonly failure: FetchFailure; readonly attempts: number };
+
+/** Fetches the next document of a call (`<Callback>`, `<Gather url>`, a webhook app). */
+export interface FlowFetcher {
+  /**
+   * Resolves by `deadline` (epoch ms) at the latest, with a document or a failure;
+   * resolves with `cancelled` soon after `signal` aborts. Never rejects for HTTP reasons.
+   */
+  fetch(request: CallbackRequest, deadline: number, signal: AbortSignal): Promise<FetchResult>;
+}
+
+/** What the interpreter reports; the events issue turns these into `call_flow` events. */
+export type FlowEvent =
+  | { readonly type: 'document'; readonly source: 'initial' | 'callback'; readonly count: number; readonly url?: string }
+  | {
+      readonly type: 'verb';
+      readonly command: string;
+      readonly path: string;
+      readonly success: boolean;
+      readonly code?: FailureCode;
+      readonly reason?: string;
+      readonly tag?: string;
+    }
+  | {
+      readonly type: 'callback';
+      readonly path: string;
+      readonly url: string;
+      readonly method: HttpMethod;
+      readonly outcome: 'ok' | 'error';
+      readonly code?: FetchErrorCode;
+      readonly reason?: string;
+      readonly status?: number;
+      readonly attempts: number;
+      readonly ms: number;
+    }
+  | {
+      readonly type: 'error-branch';
+      /** Path of the `<Error>` element. */
+      readonly path: string;
+      /** Path of the verb that failed. */
+      readonly verb: string;
+      readonly tag?: string;
+      readonly code: FailureCode;
+      readonly reason: string;
+    }
+  | { readonly type: 'flow-end'; readonly reason: FlowEndReason; readonly detail?: string };
+
+export type FlowEndReason = 'hangup' | 'end-of-document' | 'caller-hangup' | 'document-limit' | 'internal-error';
+
+export interface EventSink {
+  emit(event: FlowEvent): void;
+}
+
+/** The subset of a pino logger the interpreter uses. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
