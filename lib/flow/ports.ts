@@ -152,6 +152,7 @@ export interface FlowFetcher {
 
 /** What the interpreter reports; the events issue turns these into `call_flow` events. */
 export type FlowEvent =
+  | { readonly type: 'verb-start'; readonly command: string; readonly path: string }
   | { readonly type: 'document'; readonly source: 'initial' | 'callback'; readonly count: number; readonly url?: string }
   | {
       readonly type: 'verb';

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const int = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .default(fallback);
+
+const redisUrl = z
+  .string()
+  .trim()
+  .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL');
+
+const schema = z.object({
+  REDIS_URL: redisUrl.optional(),
+  QUEUE_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_{}.-]+$/, 'may hold letters, digits and _ { } . - only')
+    .default('opentact'),
+  WORKER_CONCURRENCY: int(1, 1000, 50),
+  CALLBACK_TIMEOUT_MS: int(100, 120_000, 5000),
+  MAX_DOCUMENT_BYTES: int(1024, 16 * 1024 * 1024, 256 * 1024),
+  MAX_DOCUMENTS_PER_CALL: int(1, 10_000, 100),
+  OUTBOUND_ALLOW: z.string().default(''),
+  SIGNING_SECRETS: z.string().default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type EnvSettings = z.infer<typeof schema>;
+
+/** Reads the settings from the environment; throws ConfigError naming the first bad one. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const setting = String(issue?.path[0] ?? 'environment');
+  throw new ConfigError(setting, `${issue?.message ?? 'invalid'} (got "${String(env[setting] ?? '')}")`);
+}
+
+/**
+ * `SIGNING_SECRETS`: `<app uuid>=<secret>` pairs separated by commas. The secrets stay
+ * in this process: queue jobs carry only the app's UUID.
+ */
+export function parseSigningSecrets(value: string): ReadonlyMap<string, string> {
+  const secrets = new Map<string, string>();
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const keyId = entry.slice(0, at).trim();
+    const secret = entry.slice(at + 1).trim();
+    if (at <= 0 || secret === '') {
+      throw new ConfigError('SIGNING_SECRETS', `entry "${keyId || entry.slice(0, 8)}…" is not <app uuid>=<secret>`);
+    }
+    secrets.set(keyId, secret);
+  }
+  return secrets;
+}

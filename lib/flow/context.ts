@@ -1,0 +1,38 @@
+import type { Verb, Voice } from '../xml/index.js';
+import type { Continuation } from './outcome.js';
+import type { AudioSource, Call, EventSink, FlowFetcher, Logger, Speech } from './ports.js';
+
+export interface FlowOptions {
+  /** Documents one call may run, the first included; past it the call is hung up. */
+  readonly maxDocuments: number;
+  /** Voice for speaking failure reasons (`<Error say="true">`). */
+  readonly errorVoice: Voice;
+}
+
+export const DEFAULT_FLOW_OPTIONS: FlowOptions = {
+  maxDocuments: 100,
+  errorVoice: { lang: 'en-US', gender: 'FEMALE', type: 'Standard' },
+};
+
+/** The parts a flow runs against. */
+export interface FlowDependencies {
+  readonly call: Call;
+  readonly fetcher: FlowFetcher;
+  readonly speech: Speech;
+  readonly audio: AudioSource;
+  readonly events: EventSink;
+  readonly log: Logger;
+}
+
+/** What a verb handler may use. One per call; owned by the interpreter. */
+export interface FlowContext extends FlowDependencies {
+  readonly options: FlowOptions;
+  /** Aborted when the call ends; pass it to every wait. */
+  readonly signal: AbortSignal;
+  /** Runs verbs in order, with the error-branch rule; used for nested sequences. */
+  runSequence(verbs: readonly Verb[]): Promise<Continuation>;
+  /** Answers the call unless it is already live (media verbs do this first). */
+  ensureAnswered(): Promise<void>;
+  /** Numbers this call's fetches 1, 2, 3… so each has a stable identity. */
+  nextFetchStep(): number;
+}

@@ -1,0 +1,88 @@
+import type { RequestTarget } from '../xml/index.js';
+import type { FlowContext } from './context.js';
+import type { CallbackFields, CallbackRequest, FetchResult } from './ports.js';
+
+interface Fetchable extends RequestTarget {
+  readonly path: string;
+}
+
+/**
+ * Fetches the next document within `timeoutMs` from now, and reports the outcome as a
+ * `callback` event. The call owns the deadline: whatever the fetcher does, this resolves
+ * at the deadline with a `timeout` failure, and a later result is ignored.
+ */
+export async function fetchWithDeadline(
+  ctx: FlowContext,
+  target: Fetchable,
+  timeoutMs: number,
+  tag: string | undefined,
+  extra?: Readonly<Record<string, string>>,
+): Promise<FetchResult> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  const info = ctx.call.info;
+  const fields: CallbackFields = {
+    call: info.call,
+    sca: info.sca,
+    state: info.state,
+    from: info.from,
+    tn: info.tn,
+    ...(tag === undefined ? {} : { tag }),
+  };
+  const request: CallbackRequest = {
+    url: target.url,
+    method: target.method,
+    body: target.body,
+    fields,
+    path: target.path,
+    step: ctx.nextFetchStep(),
+    ...(extra === undefined ? {} : { extra }),
+  };
+
+  const stop = new AbortController();
+  const onCallEnded = (): void => stop.abort();
+  ctx.signal.addEventListener('abort', onCallEnded, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<FetchResult>((resolve) => {
+    timer = setTimeout(() => {
+      stop.abort();
+      resolve({
+        ok: false,
+        attempts: 0,
+        failure: { code: 'timeout', reason: `no valid answer within ${timeoutMs} ms` },
+      });
+    }, timeoutMs);
+  });
+  let result: FetchResult;
+  try {
+    result = await Promise.race([ctx.fetcher.fetch(request, deadline, stop.signal), timedOut]);
+  } catch (error) {
+    // A fetcher must not reject; if one does, the call still gets its error branch.
+    ctx.log.error({ err: error, path: target.path }, 'fetcher rejected');
+    result = { ok: false, attempts: 0, failure: { code: 'connect', reason: 'the request could not be sent' } };
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onCallEnded);
+  }
+  if (ctx.signal.aborted && result.ok) {
+    result = { ok: false, attempts: result.attempts, failure: { code: 'cancelled', reason: 'the caller hung up' } };
+  }
+
+  ctx.events.emit({
+    type: 'callback',
+    path: target.path,
+    url: target.url,
+    method: target.method,
+    outcome: result.ok ? 'ok' : 'error',
+    attempts: result.attempts,
+    ms: Date.now() - started,
+    ...(result.ok
+      ? { status: result.status }
+      : {
+          code: result.failure.code,
+          reason: result.failure.reason,
+          ...(result.failure.status === undefined ? {} : { status: result.failure.status }),
+        }),
+  });
+  return result;
+}

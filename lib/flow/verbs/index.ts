@@ -1,0 +1,23 @@
+import { answer } from './answer.js';
+import { call } from './call.js';
+import { callback } from './callback.js';
+import type { VerbHandlers } from './handler.js';
+import { hangup } from './hangup.js';
+import { notSupported } from './not-supported.js';
+import { pause } from './pause.js';
+import { play } from './play.js';
+import { say } from './say.js';
+
+export const verbHandlers: VerbHandlers = {
+  Answer: answer,
+  Say: say,
+  Play: play,
+  Pause: pause,
+  Hangup: hangup,
+  Callback: callback,
+  Call: call,
+  Gather: notSupported(),
+  Dial: notSupported(),
+  Record: notSupported(),
+  Curl: notSupported(),
+};
