@@ -80,6 +80,11 @@ export class ConsoleCall implements Call {
     this.end();
   }
 
+  /** Releases the call's timer without reporting anything (the simulation is over). */
+  dispose(): void {
+    this.end();
+  }
+
   async answer(): Promise<void> {
     this.assertLive();
     if (this.state === 'live') return;

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Config } from '../../lib/config/index.js';
+import { runFlow, type CallbackRequest, type FlowFetcher } from '../../lib/flow/index.js';
+import { createLogger } from '../../lib/log.js';
+import { ConsoleCall } from '../../lib/simulator/console-call.js';
+import { ConsoleMedia } from '../../lib/simulator/console-media.js';
+import { Timeline } from '../../lib/simulator/timeline.js';
+import { XmlError, formatProblem, parseDocument, type FlowDocument, type HttpMethod } from '../../lib/xml/index.js';
+import { describeError } from '../describe-error.js';
+import { openFetcher } from '../fetchers.js';
+import type { Output } from '../output.js';
+
+export interface SimulateOptions {
+  readonly from: string;
+  readonly to: string;
+  readonly digits: string;
+  readonly hangupAfter?: number;
+  readonly method: HttpMethod;
+  readonly body: boolean;
+  readonly timeout?: number;
+  readonly sca?: string;
+}
+
+/** The app a simulated call belongs to unless `--sca` names another. */
+export const SIMULATOR_SCA = '00000000-0000-4000-8000-00000000051a';
+
+class SourceError extends Error {
+  readonly code = 'source_unusable';
+}
+
+/**
+ * Runs a flow against a console call and prints one JSON line per event on stdout.
+ * Exit code 0 when the flow ran, 2 when the document or URL cannot be used.
+ */
+export async function simulate(source: string, options: SimulateOptions, config: Config, out: Output): Promise<number> {
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'simulate');
+  const sca = options.sca ?? SIMULATOR_SCA;
+  const app = { uuid: sca, name: 'simulator', data: {} };
+  const fetcher = await openFetcher(config, app, log);
+  const timeline = new Timeline((line) => out.line(JSON.stringify(line)));
+  const call = new ConsoleCall({
+    call: randomUUID(),
+    sca,
+    from: options.from,
+    tn: options.to,
+    digits: options.digits,
+    ...(options.hangupAfter === undefined ? {} : { hangupAfterMs: options.hangupAfter }),
+    onEvent: (event) => timeline.caller(event),
+  });
+  try {
+    const document = isUrl(source)
+      ? await loadUrl(source, options, config, fetcher.fetcher, call)
+      : await loadFile(source, config.callback.maxBytes);
+    const media = new ConsoleMedia();
+    await runFlow(
+      document,
+      { call, fetcher: fetcher.fetcher, speech: media, audio: media, events: timeline, log },
+      { maxDocuments: config.maxDocumentsPerCall },
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SourceError)) throw error;
+    out.error(`opentact-ari: ${error.message}`);
+    return 2;
+  } finally {
+    call.dispose();
+    await fetcher.close();
+  }
+}
+
+function isUrl(source: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
+}
+
+async function loadFile(path: string, maxBytes: number): Promise<FlowDocument> {
+  let text: Buffer;
+  try {
+    text = await readFile(path);
+  } catch (error) {
+    throw new SourceError(`cannot read ${path}: ${describeError(error)}`);
+  }
+  try {
+    return parseDocument(text, { maxBytes });
+  } catch (error) {
+    if (error instanceof XmlError) throw new SourceError(`${path}:${formatProblem(error.first)}`);
+    throw error;
+  }
+}
+
+/** A URL source is loaded the way a webhook app's first document is: one callback. */
+async function loadUrl(
+  url: string,
+  options: SimulateOptions,
+  config: Config,
+  fetcher: FlowFetcher,
+  call: ConsoleCall,
+): Promise<FlowDocument> {
+  const { info } = call;
+  const request: CallbackRequest = {
+    url,
+    method: options.method,
+    body: options.body,
+    fields: { call: info.call, sca: info.sca, state: info.state, from: info.from, tn: info.tn },
+    path: 'webhook',
+    step: 0,
+  };
+  const timeout = options.timeout ?? config.callback.timeoutMs;
+  const result = await fetcher.fetch(request, Date.now() + timeout, call.ended);
+  if (!result.ok) throw new SourceError(`cannot load ${url}: ${result.failure.code}: ${result.failure.reason}`);
+  return result.document;
+}
