@@ -1,0 +1,20 @@
+export { CallbackQueue } from './callback-queue.js';
+export { QueueFetcher, type QueueFetcherOptions } from './queue-fetcher.js';
+export {
+  CallbackWorker,
+  LOCK_DURATION_MS,
+  LOCK_RENEW_MS,
+  STALLED_INTERVAL_MS,
+  MAX_STALLED_COUNT,
+} from './callback-worker.js';
+export {
+  DEFAULTS as QUEUE_DEFAULTS,
+  KEEP_COMPLETED,
+  KEEP_FAILED,
+  type QueueLocation,
+  type CallbackQueueOptions,
+  type CallbackWorkerOptions,
+} from './options.js';
+export { jobIdFor, replyChannel, cancelChannel, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, DEFAULT_CONCURRENCY } from './names.js';
+export { QueueFetchError, RedisUnavailableError, JobLostError } from './errors.js';
+export type { CallbackJobData, ReplyMessage, CancelMessage } from './messages.js';
