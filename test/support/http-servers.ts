@@ -16,13 +16,14 @@ export interface RecordedRequest {
 /**
  * Answers one request. The body has been read already (it is in `recorded.body`);
  * `index` is the 0-based position of this request among all the server received.
+ * What it returns is ignored, except that a rejected promise answers 500.
  */
 export type ScriptedHandler = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
   recorded: RecordedRequest,
   index: number,
-) => void | Promise<void>;
+) => unknown;
 
 export interface ScriptedServer {
   /** `http://127.0.0.1:<port>`, without a trailing slash. */
