@@ -150,10 +150,8 @@ class Interpreter implements FlowContext {
   }
 
   private finish(reason: FlowEndReason, documents: number, detail?: string): FlowEnd {
-    // A flow that ended on its own while the caller was leaving still ended because of the caller.
-    const why: FlowEndReason = this.signal.aborted && reason !== 'hangup' ? 'caller-hangup' : reason;
-    this.events.emit({ type: 'flow-end', reason: why, ...(detail === undefined ? {} : { detail }) });
-    return { reason: why, documents };
+    this.events.emit({ type: 'flow-end', reason, ...(detail === undefined ? {} : { detail }) });
+    return { reason, documents };
   }
 }
 
