@@ -1,0 +1,11 @@
+import { defineElement, verbSequence } from '../element.js';
+import type { FlowDocument } from '../types.js';
+
+export const responseElement = defineElement({
+  name: 'Response',
+  role: 'root',
+  home: 'at the root of the document',
+  attributes: {},
+  children: verbSequence,
+  build: ({ children }): Omit<FlowDocument, 'size'> => ({ kind: 'Response', path: 'Response', verbs: children.verbs }),
+});
