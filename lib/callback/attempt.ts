@@ -70,6 +70,8 @@ export function attempt(options: AttemptOptions): Promise<AttemptResult> {
     visited.add(key);
     // The signature covers the URL and method, both of which a redirect may change.
     const body = typeof next.body === 'string' ? next.body : '';
+    // A 303 turns the request into a GET without a body; its JSON label goes with it.
+    if (next.body === undefined) delete next.headers['content-type'];
     const signature = options.sign(url, next.method, body);
     if (signature !== undefined) next.headers[SIGNATURE_HEADER] = signature;
     // got restarts the request time-out on every hop; keep it on the same deadline.

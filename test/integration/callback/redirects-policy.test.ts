@@ -46,6 +46,27 @@ describe('executeFetch: redirects and the outbound policy', () => {
       }
     });
 
+    it('turns a POST into a signed GET without body after a 303', async () => {
+      const s = await server((_req, res, rec) => {
+        if (rec.url === '/form') {
+          res.writeHead(303, { location: '/result' });
+          res.end();
+        } else res.end(VALID_XML);
+      });
+      const outcome = await executeFetch(
+        spec(`${s.origin}/form`, 2000, { body: true, app: APP, signingKeyId: APP.uuid }),
+        env(),
+        neverAborted,
+      );
+      expect(outcome).to.deep.include({ ok: true, attempts: 1 });
+      const [post, get] = s.requests;
+      expect(post).to.include({ method: 'POST', url: '/form' });
+      expect(get).to.include({ method: 'GET', url: '/result', body: '' });
+      expect(get?.headers).not.to.have.property('content-type');
+      const header = String(get?.headers[SIGNATURE_HEADER]);
+      expect(verifySignature({ header, method: 'GET', url: `${s.origin}/result`, body: '', secret: SECRET })).to.equal(true);
+    });
+
     it('refuses a sixth redirect', async () => {
       const s = await server(hops(6));
       const outcome = await executeFetch(spec(`${s.origin}/hop/0`, 2000), env(), neverAborted);
