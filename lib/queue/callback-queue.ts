@@ -247,11 +247,12 @@ export class CallbackQueue {
   }
 
   private pollDue(): void {
-    const now = Date.now();
+    // Timers fire a little early or late: a waiter due within half a tick is due now.
+    const now = Date.now() + this.pollIntervalMs / 2;
     for (const [jobId, set] of this.waiters) {
       const due = [...set].some((waiter) => waiter.enqueued && waiter.nextPollAt <= now);
       if (!due) continue;
-      for (const waiter of set) waiter.nextPollAt = now + this.pollIntervalMs;
+      for (const waiter of set) waiter.nextPollAt = Date.now() + this.pollIntervalMs;
       this.lookUp(jobId);
     }
   }
