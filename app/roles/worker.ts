@@ -5,6 +5,11 @@ import { CallbackWorker, type CallbackWorkerOptions } from '../../lib/queue/inde
 
 export interface WorkerRole {
   /**
+   * Resolves once the worker is connected to Redis and taking jobs. The role starts
+   * without waiting for it, so that a SIGTERM can stop a role whose Redis is unreachable.
+   */
+  readonly ready: Promise<void>;
+  /**
    * Stops taking jobs, lets the active ones finish (or hands them back to the queue after
    * the grace period, see `shutdownGraceMs`), then closes the Redis connections.
    */
@@ -12,12 +17,19 @@ export interface WorkerRole {
 }
 
 export async function startWorkerRole(options: CallbackWorkerOptions, logger: Logger): Promise<WorkerRole> {
-  const worker = await CallbackWorker.start(options, logger);
+  const worker = new CallbackWorker(options, logger);
+  const ready = worker.ready();
+  ready.catch(() => undefined);
+  let stopping: Promise<void> | undefined;
   return {
-    async stop() {
-      logger.info({}, 'worker role stopping');
-      await worker.close();
-      logger.info({}, 'worker role stopped');
+    ready,
+    stop() {
+      stopping ??= (async () => {
+        logger.info({}, 'worker role stopping');
+        await worker.close();
+        logger.info({}, 'worker role stopped');
+      })();
+      return stopping;
     },
   };
 }

@@ -48,11 +48,13 @@ export class CallbackWorker {
   private readonly handBack = new AbortController();
   private closing: Promise<void> | undefined;
 
-  /** Starts taking jobs; resolves once connected to Redis and listening for cancels. */
+  private readonly started: Promise<void>;
+
+  /** Creates the worker and starts it, and resolves once it takes jobs (see ready()). */
   static async start(options: CallbackWorkerOptions, logger: Logger): Promise<CallbackWorker> {
     const worker = new CallbackWorker(options, logger);
     try {
-      await worker.begin();
+      await worker.ready();
     } catch (error) {
       await worker.close();
       throw error;
@@ -60,7 +62,11 @@ export class CallbackWorker {
     return worker;
   }
 
-  private constructor(
+  /**
+   * Starts at once: connects, listens for cancels, then takes jobs. While Redis cannot be
+   * reached it keeps trying (logged once per outage); close() works meanwhile.
+   */
+  constructor(
     options: CallbackWorkerOptions,
     private readonly logger: Logger,
   ) {
@@ -87,7 +93,10 @@ export class CallbackWorker {
       maxStalledCount: MAX_STALLED_COUNT,
       autorun: false,
     });
-    this.worker.on('error', (error: Error) => logger.error({ err: error }, 'callback worker error'));
+    this.worker.on('error', (error: Error) => {
+      // Connection trouble is reported once per outage by WatchedRedis.
+      if (this.commands.ready) logger.error({ err: error }, 'callback worker error');
+    });
     this.worker.on('failed', (job: Job<CallbackJobData, FetchOutcome> | undefined, error: Error) => {
       logger.warn({ jobId: job?.id, err: error }, 'callback job failed');
       if (job) this.reply(job, failure('connect', `the callback worker failed: ${error.message}`));
@@ -98,10 +107,19 @@ export class CallbackWorker {
       this.cancels.add(cancel.jobId, cancel.until);
       this.worker.cancelJob(cancel.jobId, 'cancelled by the waiting side');
     });
+    this.started = this.begin();
+    this.started.catch(() => undefined);
+  }
+
+  /** Resolves once connected to Redis, listening for cancels and taking jobs. */
+  ready(): Promise<void> {
+    return this.started;
   }
 
   private async begin(): Promise<void> {
+    // Cancels first: a job this worker takes can be cancelled from the start.
     await this.subscriber.client.subscribe(this.cancelTo);
+    if (this.closing) throw new Error('the callback worker was closed before it started');
     this.worker.run().catch((error: unknown) => this.logger.error({ err: error }, 'callback worker stopped'));
     await this.worker.waitUntilReady();
     const { name, concurrency } = this.worker.opts;

@@ -14,7 +14,8 @@ export {
   type QueueLocation,
   type CallbackQueueOptions,
   type CallbackWorkerOptions,
+  type QueueConfig,
 } from './options.js';
 export { jobIdFor, replyChannel, cancelChannel, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, DEFAULT_CONCURRENCY } from './names.js';
 export { QueueFetchError, RedisUnavailableError, JobLostError } from './errors.js';
-export type { CallbackJobData, ReplyMessage, CancelMessage } from './messages.js';
+export { parseReply, parseCancel, isFetchOutcome, type CallbackJobData, type ReplyMessage, type CancelMessage } from './messages.js';

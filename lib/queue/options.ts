@@ -77,3 +77,6 @@ export const DEFAULTS = {
  */
 export const KEEP_COMPLETED = { age: 60, count: 10_000 } as const;
 export const KEEP_FAILED = { age: 3600, count: 1000 } as const;
+
+/** Everything both sides accept, as the configuration builds it once for every role. */
+export type QueueConfig = CallbackWorkerOptions & CallbackQueueOptions;

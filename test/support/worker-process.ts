@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   });
   // The parent going away (its IPC channel closing) stops this worker too.
   process.on('disconnect', () => void stop());
+  await role.ready;
   send({ type: 'ready', pid: process.pid });
 }
 

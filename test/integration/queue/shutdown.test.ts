@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startServer, type ScriptedServer } from '../../support/http-servers.js';
+import { closedPort, startServer, type ScriptedServer } from '../../support/http-servers.js';
 import { startWorkerRole } from '../../../app/roles/worker.js';
 import { UrlPolicy } from '../../../lib/callback/url-policy.js';
 import { QueueFetcher, jobIdFor } from '../../../lib/queue/index.js';
@@ -40,6 +40,23 @@ describe('queue: stopping a worker', () => {
     expect(await inspector.getJobState(jobIdFor(req.fields.call, req.step)), 'job state when stop() resolved').to.equal('completed');
     const result = await pending;
     expect(result.ok, JSON.stringify(result)).to.equal(true);
+  });
+
+  it('starts and stops at once while Redis is unreachable', async () => {
+    const port = await closedPort();
+    const started = performance.now();
+    const role = await startWorkerRole(
+      { connection: `redis://127.0.0.1:${port}`, prefix: suite.prefix, policy: new UrlPolicy(LOOPBACK), secrets },
+      logger,
+    );
+    let ready = false;
+    void role.ready.then(() => {
+      ready = true;
+    });
+    await role.stop();
+    report(`started and stopped in ${since(started)} ms`);
+    expect(ready).to.equal(false);
+    expect(since(started)).to.be.below(1000);
   });
 
   it('hands back a job still running after the grace period; another worker finishes it', async () => {
