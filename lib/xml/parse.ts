@@ -60,11 +60,12 @@ export function parseDocument(input: string | Buffer, options: ParseOptions = {}
   }
 
   const tree = new Walker(text, lines, problems).root(root);
-  if (!tree || problems.size > 0) throw problems.size > 0 ? problems.toError() : single('root', 'invalid <Response>');
+  // The Response always builds when nothing was reported; `!tree` only narrows the type.
+  if (!tree || problems.size > 0) throw problems.toError();
   return { ...tree, size };
 }
 
-const NO_ELEMENT = 'no XML element found: the document is not XML';
+const NO_ELEMENT = 'no root element found: this does not look like an XML document';
 
 // Problems our own scan (scan.ts) reports with better positions; xmldom's copies are dropped.
 const COVERED_BY_SCAN = [
@@ -74,7 +75,10 @@ const COVERED_BY_SCAN = [
   'entity not found',
 ];
 
-class StopParsing extends Error {}
+/** Thrown from xmldom's error handler to stop it once enough problems are collected. */
+class StopParsing extends Error {
+  readonly code = 'stop_parsing';
+}
 
 function parseXml(text: string, problems: ProblemList): Document | undefined {
   let reported = 0;

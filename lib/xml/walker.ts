@@ -44,7 +44,7 @@ export class Walker {
     this.tooDeepReported = true;
     this.problems.add(
       'too_deep',
-      `elements are nested more than ${MAX_DEPTH} levels deep; nothing below this element is read`,
+      `elements are nested more than ${MAX_DEPTH} levels deep; this element and its contents are not read`,
       node.position,
       node.path,
     );
@@ -196,8 +196,9 @@ class DomElement implements ElementNode, ChildScope {
   none(): void {
     for (const child of this.childElements()) {
       if (!child.def) continue;
+      const isVerb = VERB_ELEMENTS.has(this.name.toLowerCase());
       const hint =
-        child.def.role === 'error'
+        child.def.role === 'error' && isVerb
           ? `an <Error> for a <${this.name}> goes right after it`
           : `<${this.name}> takes no child elements`;
       this.misplaced(child, hint);
@@ -267,7 +268,7 @@ class DomElement implements ElementNode, ChildScope {
         names.push(def.name);
       }
     }
-    const takes = `<${this.name}> takes only ${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}`;
+    const takes = `<${this.name}> takes only ${listOf(names)}`;
 
     for (const child of this.childElements()) {
       if (!child.def) continue;
@@ -357,6 +358,11 @@ class DomElement implements ElementNode, ChildScope {
     }
     return children;
   }
+}
+
+/** "A", "A and B", "A, B and C". */
+function listOf(words: readonly string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 
 function isElement(node: Node): node is Element {
