@@ -46,9 +46,8 @@ export class CallbackWorker {
   private readonly inFlight = new Set<Promise<FetchOutcome>>();
   /** Aborted when close() hands the remaining jobs back. */
   private readonly handBack = new AbortController();
-  private closing: Promise<void> | undefined;
-
   private readonly started: Promise<void>;
+  private closing: Promise<void> | undefined;
 
   /** Creates the worker and starts it, and resolves once it takes jobs (see ready()). */
   static async start(options: CallbackWorkerOptions, logger: Logger): Promise<CallbackWorker> {
@@ -123,7 +122,7 @@ export class CallbackWorker {
     this.worker.run().catch((error: unknown) => this.logger.error({ err: error }, 'callback worker stopped'));
     await this.worker.waitUntilReady();
     const { name, concurrency } = this.worker.opts;
-    this.logger.info({ queue: this.worker.name, name, concurrency }, 'callback worker started');
+    this.logger.info({ queue: this.worker.name, worker: name, concurrency }, 'callback worker started');
   }
 
   /**
