@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { jobIdFor } from '../../../lib/queue/index.js';
+import { jsonLines, runCli } from '../../support/cli.js';
+import { startServer, type ScriptedServer } from '../../support/http-servers.js';
+import { sharedRedisUrl, uniquePrefix } from '../../support/redis.js';
+
+describe('opentact-ari simulate with REDIS_URL', () => {
+  let server: ScriptedServer;
+  let redisUrl: string;
+  let dir: string;
+
+  before(async () => {
+    redisUrl = await sharedRedisUrl();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'opentact-simulate-queue-'));
+    server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end('<Response><Say>through the queue</Say></Response>');
+    });
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fetches callbacks through the queue, as production does', async () => {
+    const prefix = uniquePrefix('simulate');
+    const file = path.join(dir, 'flow.xml');
+    await writeFile(file, `<Response><Callback url="${server.origin}/next"/></Response>`);
+    const result = await runCli(['simulate', file], {
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      OUTBOUND_ALLOW: '127.0.0.0/8',
+    });
+    expect(result.stderr).to.equal('');
+    expect(result.code).to.equal(0);
+    const lines = jsonLines(result.stdout);
+    expect(lines.find((l) => l.event === 'callback')).to.include({ outcome: 'ok' });
+    expect(lines.find((l) => l.event === 'say')?.text).to.equal('through the queue');
+
+    // The fetch was a job on the queue: its result is kept in Redis under the call's job id.
+    const call = new URL(server.requests.at(-1)?.url ?? '', 'http://x').searchParams.get('call') ?? '';
+    const redis = new Redis(redisUrl);
+    try {
+      const stored = await redis.hget(`${prefix}:callbacks:${jobIdFor(call, 1)}`, 'returnvalue');
+      expect(JSON.parse(stored ?? 'null')).to.include({ ok: true, status: 200 });
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
