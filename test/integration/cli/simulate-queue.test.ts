@@ -9,9 +9,9 @@ import { startServer, type ScriptedServer } from '../../support/http-servers.js'
 import { sharedRedisUrl, uniquePrefix } from '../../support/redis.js';
 
 describe('opentact-ari simulate with REDIS_URL', () => {
-  let server: ScriptedServer;
+  let server: ScriptedServer | undefined;
   let redisUrl: string;
-  let dir: string;
+  let dir: string | undefined;
 
   before(async () => {
     redisUrl = await sharedRedisUrl();
@@ -22,12 +22,13 @@ describe('opentact-ari simulate with REDIS_URL', () => {
     });
   });
   after(async () => {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('fetches callbacks through the queue, as production does', async () => {
     const prefix = uniquePrefix('simulate');
+    if (!server || !dir) throw new Error('set-up failed');
     const file = path.join(dir, 'flow.xml');
     await writeFile(file, `<Response><Callback url="${server.origin}/next"/></Response>`);
     const result = await runCli(['simulate', file], {
