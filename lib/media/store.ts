@@ -66,6 +66,8 @@ export class MediaStore {
   // Map keeps insertion order: the first entry is the least recently used.
   readonly #entries = new Map<string, Entry>();
   readonly #flights = new Map<string, Promise<StoredMedia>>();
+  // Evicted files whose unlink has not finished: not adopted from disk, not overwritten.
+  readonly #unlinking = new Map<string, Promise<void>>();
   #size = 0;
 
   private constructor(options: MediaStoreOptions) {
@@ -165,6 +167,7 @@ export class MediaStore {
       const bytes = (await stat(tmpPath)).size;
       if (bytes === 0) throw new MediaStoreError('empty', 'the producer wrote an empty file');
       const path = join(this.#dir, `${id}.wav`);
+      await this.#unlinking.get(id);
       await rename(tmpPath, path);
       return this.#add({ id, path, bytes });
     } catch (error) {
@@ -195,9 +198,14 @@ export class MediaStore {
       if (id === keep) continue;
       this.#forget(id);
       // Unlinking a file being served is safe on Linux: open descriptors keep reading it.
-      unlink(entry.media.path).catch((error: unknown) => {
-        if (!isNotFound(error)) this.#log.warn({ err: error, path: entry.media.path }, 'could not remove an evicted media file');
-      });
+      const removed = unlink(entry.media.path)
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) this.#log.warn({ err: error, path: entry.media.path }, 'could not remove an evicted media file');
+        })
+        .finally(() => {
+          if (this.#unlinking.get(id) === removed) this.#unlinking.delete(id);
+        });
+      this.#unlinking.set(id, removed);
       this.#log.debug({ id, bytes: entry.media.bytes }, 'media evicted');
     }
   }
@@ -222,6 +230,7 @@ export class MediaStore {
   // Another process may write into the same directory (a separate HTTP role on a shared
   // volume): a file not in the index but on disk is served and indexed.
   #adoptFromDisk(id: string): StoredMedia | undefined {
+    if (this.#unlinking.has(id)) return undefined;
     const path = join(this.#dir, `${id}.wav`);
     try {
       const info = statSync(path);
