@@ -29,6 +29,22 @@ const schema = z.object({
   OUTBOUND_ALLOW: z.string().default(''),
   SIGNING_SECRETS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ARI_URL: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^/\s]+(\/(ari\/?)?)?$/, 'must be http(s)://host[:port] (ARI is under /ari on it)')
+    .optional(),
+  ARI_USERNAME: z.string().optional(),
+  ARI_PASSWORD: z.string().optional(),
+  ARI_APP: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'may hold letters, digits and _ . - only')
+    .default('opentact'),
+  ARI_REQUEST_TIMEOUT_MS: int(100, 120_000, 5000),
+  APPS_FILE: z.string().trim().optional(),
+  HTTP_PORT: int(0, 65_535, 8080),
+  SHUTDOWN_GRACE_MS: int(0, 3_600_000, 30_000),
 });
 
 export type EnvSettings = z.infer<typeof schema>;

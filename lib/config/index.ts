@@ -1,9 +1,27 @@
 import { AllowListError, UrlPolicy } from '../callback/url-policy.js';
 import type { SecretStore } from '../callback/types.js';
+import type { CallControlApp } from './apps.js';
+import { loadAppsFile } from './apps-file.js';
 import { ConfigError } from './errors.js';
 import { parseSigningSecrets, readEnv } from './env.js';
+import { secretStore } from './secrets.js';
 
 export { ConfigError } from './errors.js';
+export { AppsFileError } from './apps-errors.js';
+export { normaliseNumber, type CallControlApp, type FirstDocumentSource } from './apps.js';
+export { loadAppsFile, parseApps, type AppsFileOptions } from './apps-file.js';
+
+/** Where Asterisk's ARI is and how this engine registers on it. */
+export interface AriSettings {
+  /** `http(s)://host:port`; ARI is under `/ari`. */
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  /** The Stasis application name (ARI_APP). */
+  readonly app: string;
+  /** Budget of every ARI REST request, in ms. */
+  readonly requestTimeoutMs: number;
+}
 
 /** Everything the roles and commands need from the environment, validated. */
 export interface Config {
@@ -19,6 +37,14 @@ export interface Config {
   readonly policy: UrlPolicy;
   readonly secrets: SecretStore;
   readonly logLevel: string;
+  /** Absent when ARI_URL is not set (the stasis role requires it). */
+  readonly ari?: AriSettings;
+  /** The Call Control Apps of APPS_FILE; empty when it is not set. */
+  readonly apps: readonly CallControlApp[];
+  readonly appsFile?: string;
+  readonly http: { readonly port: number };
+  /** How long a drain lets calls in progress go on before hanging them up, in ms. */
+  readonly shutdownGraceMs: number;
 }
 
 /** @throws ConfigError naming the setting that cannot be used. */
@@ -31,14 +57,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (error instanceof AllowListError) throw new ConfigError('OUTBOUND_ALLOW', error.message);
     throw error;
   }
-  const secrets = parseSigningSecrets(settings.SIGNING_SECRETS);
+  const maxBytes = settings.MAX_DOCUMENT_BYTES;
+  const apps = settings.APPS_FILE === undefined ? [] : loadAppsFile(settings.APPS_FILE, { maxBytes, env });
+  const secrets = secretStore(parseSigningSecrets(settings.SIGNING_SECRETS), apps);
+  const ari = ariSettings(settings);
   return {
     ...(settings.REDIS_URL === undefined ? {} : { redisUrl: settings.REDIS_URL }),
     queue: { prefix: settings.QUEUE_PREFIX, concurrency: settings.WORKER_CONCURRENCY },
-    callback: { timeoutMs: settings.CALLBACK_TIMEOUT_MS, maxBytes: settings.MAX_DOCUMENT_BYTES },
+    callback: { timeoutMs: settings.CALLBACK_TIMEOUT_MS, maxBytes },
     maxDocumentsPerCall: settings.MAX_DOCUMENTS_PER_CALL,
     policy,
-    secrets: { get: (keyId) => secrets.get(keyId) },
+    secrets,
     logLevel: settings.LOG_LEVEL,
+    ...(ari === undefined ? {} : { ari }),
+    apps,
+    ...(settings.APPS_FILE === undefined ? {} : { appsFile: settings.APPS_FILE }),
+    http: { port: settings.HTTP_PORT },
+    shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
+  };
+}
+
+function ariSettings(settings: ReturnType<typeof readEnv>): AriSettings | undefined {
+  if (settings.ARI_URL === undefined) return undefined;
+  if (settings.ARI_USERNAME === undefined) throw new ConfigError('ARI_USERNAME', 'is required when ARI_URL is set');
+  if (settings.ARI_PASSWORD === undefined) throw new ConfigError('ARI_PASSWORD', 'is required when ARI_URL is set');
+  return {
+    url: settings.ARI_URL.replace(/\/(ari\/?)?$/, ''),
+    username: settings.ARI_USERNAME,
+    password: settings.ARI_PASSWORD,
+    app: settings.ARI_APP,
+    requestTimeoutMs: settings.ARI_REQUEST_TIMEOUT_MS,
   };
 }
