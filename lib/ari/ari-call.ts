@@ -1,0 +1,243 @@
+// The Call port over one ARI channel. Every wait (playback, pause, digits) settles on the
+// channel's events, on its own timer, or with CallEndedError the moment the channel goes;
+// nothing outlives the call.
+import { randomUUID } from 'node:crypto';
+import { CallEndedError, VerbFailure } from '../flow/failure.js';
+import type {
+  Call,
+  CallInfo,
+  CallState,
+  DigitOptions,
+  HangupRequest,
+  InterruptResult,
+  Logger,
+  MediaRef,
+  PauseOptions,
+  PlayOptions,
+} from '../flow/ports.js';
+import { Q850 } from './causes.js';
+import { AriNotFoundError, AriRequestError } from './errors.js';
+import type { AriEvent, ChannelSnapshot } from './events.js';
+import { mediaUri } from './media.js';
+import type { AriRest } from './rest.js';
+import { waitFor } from './wait.js';
+
+export interface AriCallOptions {
+  readonly channel: ChannelSnapshot;
+  /** The call's UUID, its app's UUID, caller ID and DID. */
+  readonly call: string;
+  readonly sca: string;
+  readonly from: string;
+  readonly tn: string;
+  readonly rest: AriRest;
+  readonly log: Logger;
+}
+
+type DigitListener = (digit: string) => void;
+
+const ENDING_EVENTS: Readonly<Record<string, string>> = {
+  StasisEnd: 'the channel left the application',
+  ChannelHangupRequest: 'the caller hung up',
+  ChannelDestroyed: 'the channel was destroyed',
+};
+
+export class AriCall implements Call {
+  readonly channelId: string;
+  private readonly controller = new AbortController();
+  private readonly rest: AriRest;
+  private readonly log: Logger;
+  private readonly identity: Omit<CallInfo, 'state'>;
+  private state: CallState;
+  private digitListener: DigitListener | undefined;
+  /** Playbacks started and not finished: id → what to do when they finish. */
+  private readonly playbacks = new Map<string, (state: string) => void>();
+  private hangingUp = false;
+  private why: string | undefined;
+
+  constructor(options: AriCallOptions) {
+    this.channelId = options.channel.id;
+    this.rest = options.rest;
+    this.log = options.log;
+    this.identity = { call: options.call, sca: options.sca, from: options.from, tn: options.tn };
+    this.state = options.channel.state === 'Up' ? 'live' : 'ringing';
+  }
+
+  get info(): CallInfo {
+    return { ...this.identity, state: this.state };
+  }
+
+  get ended(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Why the call ended, once it has. */
+  get endReason(): string | undefined {
+    return this.why;
+  }
+
+  /** Ids of the playbacks still waited for (checked after a reconnection). */
+  get pendingPlaybacks(): string[] {
+    return [...this.playbacks.keys()];
+  }
+
+  /** One event about this channel, from the dispatcher. */
+  handle(event: AriEvent): void {
+    switch (event.type) {
+      case 'ChannelDtmfReceived':
+        if (event.digit !== undefined) this.digitListener?.(event.digit);
+        return;
+      case 'PlaybackFinished':
+        if (event.playback) this.finishPlayback(event.playback.id, event.playback.state);
+        return;
+      case 'ChannelStateChange':
+        if (event.channel?.state === 'Up') this.state = 'live';
+        return;
+      default: {
+        const reason = ENDING_EVENTS[event.type];
+        if (reason !== undefined) this.end(this.hangingUp ? 'hung up by the flow' : reason);
+      }
+    }
+  }
+
+  /** Ends the call on this side: every wait rejects with CallEndedError. Idempotent. */
+  end(reason: string): void {
+    if (this.controller.signal.aborted) return;
+    this.why = reason;
+    this.controller.abort();
+  }
+
+  /** A playback finished (`done`, `failed`, …), by its event or found gone after a reconnection. */
+  finishPlayback(playbackId: string, state: string): void {
+    this.playbacks.get(playbackId)?.(state);
+  }
+
+  async answer(): Promise<void> {
+    if (this.state === 'live') return;
+    await this.channelRequest(() => this.rest.answer(this.channelId));
+    this.state = 'live';
+  }
+
+  async play(media: MediaRef, opts: PlayOptions): Promise<InterruptResult> {
+    const uri = mediaUri(media);
+    for (let i = 0; i < Math.max(1, opts.loop); i += 1) {
+      const result = await this.playOnce(uri, opts.stopOnDigits ?? '');
+      if (result.digit !== undefined) return result;
+    }
+    return {};
+  }
+
+  pause(ms: number, opts: PauseOptions): Promise<InterruptResult> {
+    const stopOn = opts.stopOnDigits ?? '';
+    return waitFor<InterruptResult>(this.ended, (settle) => {
+      const timer = setTimeout(() => settle.resolve({}), ms);
+      const release = this.listen((digit) => {
+        if (stopOn.includes(digit)) settle.resolve({ digit });
+      });
+      return () => {
+        clearTimeout(timer);
+        release();
+      };
+    });
+  }
+
+  collectDigits(opts: DigitOptions): Promise<string> {
+    let digits = '';
+    return waitFor<string>(this.ended, (settle) => {
+      let timer = setTimeout(() => settle.resolve(digits), opts.timeout);
+      const release = this.listen((digit) => {
+        if (opts.finishOnKey.includes(digit)) {
+          settle.resolve(digits);
+          return;
+        }
+        digits += digit;
+        if (digits.length >= opts.maxDigits) {
+          settle.resolve(digits);
+          return;
+        }
+        clearTimeout(timer);
+        timer = setTimeout(() => settle.resolve(digits), opts.timeout);
+      });
+      return () => {
+        clearTimeout(timer);
+        release();
+      };
+    });
+  }
+
+  async hangup(request: HangupRequest): Promise<void> {
+    if (this.ended.aborted) throw new CallEndedError();
+    const { cause, reason, tag } = request;
+    const reasonCode = Q850[cause];
+    this.log.info({ channel: this.channelId, cause, reasonCode, reason, ...(tag === undefined ? {} : { tag }) }, 'hanging up');
+    this.hangingUp = true;
+    try {
+      await this.rest.hangup(this.channelId, reasonCode);
+    } catch (error) {
+      if (error instanceof AriNotFoundError) {
+        this.end('the caller hung up');
+        throw new CallEndedError();
+      }
+      this.hangingUp = false;
+      throw error;
+    }
+    this.end(`hung up: ${reason}`);
+  }
+
+  private playOnce(uri: string, stopOn: string): Promise<InterruptResult> {
+    const playbackId = randomUUID();
+    return waitFor<InterruptResult>(this.ended, (settle) => {
+      this.playbacks.set(playbackId, (state) => {
+        if (state === 'failed') settle.reject(new VerbFailure('media', 'the audio could not be played'));
+        else settle.resolve({});
+      });
+      const release = this.listen((digit) => {
+        if (!stopOn.includes(digit) || !this.playbacks.delete(playbackId)) return;
+        // Asterisk queues a playback behind one still playing: stop this one before going on.
+        this.rest
+          .stopPlayback(playbackId)
+          .catch((error: unknown) => this.log.debug({ err: error, playbackId }, 'could not stop a playback'))
+          .finally(() => settle.resolve({ digit }));
+      });
+      this.rest.play(this.channelId, uri, playbackId).catch((error: unknown) => settle.reject(this.playFailure(error, uri)));
+      return () => {
+        this.playbacks.delete(playbackId);
+        release();
+      };
+    });
+  }
+
+  private playFailure(error: unknown, uri: string): unknown {
+    if (error instanceof AriNotFoundError && error.channelGone) {
+      this.end('the caller hung up');
+      return new CallEndedError();
+    }
+    if (error instanceof AriRequestError) {
+      this.log.warn({ channel: this.channelId, media: uri, err: error }, 'playback refused');
+      return new VerbFailure('media', 'the audio could not be played', { cause: error });
+    }
+    return error;
+  }
+
+  /** Makes `listener` the one that hears the caller's keys; returns its release. */
+  private listen(listener: DigitListener): () => void {
+    this.digitListener = listener;
+    return () => {
+      if (this.digitListener === listener) this.digitListener = undefined;
+    };
+  }
+
+  /** A request on the channel: a 404 means the caller hung up; never outlives the call. */
+  private channelRequest<T>(run: () => Promise<T>): Promise<T> {
+    return waitFor<T>(this.ended, (settle) => {
+      run().then(settle.resolve, (error: unknown) => {
+        if (error instanceof AriNotFoundError) {
+          this.end('the caller hung up');
+          settle.reject(new CallEndedError());
+        } else {
+          settle.reject(error);
+        }
+      });
+      return () => undefined;
+    });
+  }
+}

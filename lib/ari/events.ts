@@ -1,0 +1,79 @@
+// The ARI events this engine reads, as they come off the WebSocket (JSON), with only the
+// fields it uses. `parseEvent` checks the shapes instead of trusting them.
+
+export interface ChannelSnapshot {
+  readonly id: string;
+  readonly name: string;
+  /** `Ring`, `Up`, … */
+  readonly state: string;
+  readonly caller: { readonly name: string; readonly number: string };
+  readonly dialplan?: { readonly context: string; readonly exten: string };
+}
+
+export interface PlaybackSnapshot {
+  readonly id: string;
+  /** `channel:<id>` or `bridge:<id>`. */
+  readonly target_uri: string;
+  /** `done`, `failed` (Asterisk 17.6+/18+ reports a playback that could not play this way), … */
+  readonly state: string;
+}
+
+export interface AriEvent {
+  readonly type: string;
+  readonly application?: string;
+  readonly channel?: ChannelSnapshot;
+  readonly playback?: PlaybackSnapshot;
+  readonly args?: readonly string[];
+  readonly digit?: string;
+}
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+export function parseChannel(value: unknown): ChannelSnapshot | undefined {
+  if (!isRecord(value) || typeof value['id'] !== 'string') return undefined;
+  const caller = isRecord(value['caller']) ? value['caller'] : {};
+  const dialplan = isRecord(value['dialplan']) ? value['dialplan'] : undefined;
+  return {
+    id: value['id'],
+    name: text(value['name']),
+    state: text(value['state']),
+    caller: { name: text(caller['name']), number: text(caller['number']) },
+    ...(dialplan === undefined ? {} : { dialplan: { context: text(dialplan['context']), exten: text(dialplan['exten']) } }),
+  };
+}
+
+function parsePlayback(value: unknown): PlaybackSnapshot | undefined {
+  if (!isRecord(value) || typeof value['id'] !== 'string') return undefined;
+  return { id: value['id'], target_uri: text(value['target_uri']), state: text(value['state']) };
+}
+
+/** The event, or undefined when it is not an object with a `type`. */
+export function parseEvent(value: unknown): AriEvent | undefined {
+  if (!isRecord(value) || typeof value['type'] !== 'string') return undefined;
+  const channel = parseChannel(value['channel']);
+  const playback = parsePlayback(value['playback']);
+  const args = Array.isArray(value['args']) ? value['args'].filter((a): a is string => typeof a === 'string') : undefined;
+  const application = value['application'];
+  const digit = value['digit'];
+  return {
+    type: value['type'],
+    ...(typeof application === 'string' ? { application } : {}),
+    ...(channel === undefined ? {} : { channel }),
+    ...(playback === undefined ? {} : { playback }),
+    ...(args === undefined ? {} : { args }),
+    ...(typeof digit === 'string' ? { digit } : {}),
+  };
+}
+
+/** The channel an event is about: its `channel`, or the channel a playback plays to. */
+export function channelIdOf(event: AriEvent): string | undefined {
+  if (event.channel) return event.channel.id;
+  const target = event.playback?.target_uri;
+  return target?.startsWith('channel:') ? target.slice('channel:'.length) : undefined;
+}

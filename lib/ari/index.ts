@@ -1,0 +1,14 @@
+// The Asterisk side: the only module that imports ari-client.
+export { AriConnection, type AriConnectionOptions, type ConnectionListener, type ConnectionState } from './connection.js';
+export { StasisApp, type StasisAppOptions } from './stasis-app.js';
+export { AriCall, type AriCallOptions } from './ari-call.js';
+export { AppDirectory } from './directory.js';
+export { ChannelDispatcher, type ChannelEventHandler } from './dispatcher.js';
+export { OwnChannels, INTERNAL_CHANNEL_ARG } from './own-channels.js';
+export { NoSpeechEngine, AriAudioSource, mediaUri } from './media.js';
+export { ClientRest, type AriRest } from './rest.js';
+export { AriRequestError, AriNotFoundError, AriTimeoutError, AriNotConnectedError } from './errors.js';
+export { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
+export { Q850 } from './causes.js';
+export { loadFirstDocument, WEBHOOK_STEP, type FirstDocument } from './first-document.js';
+export { parseEvent, channelIdOf, type AriEvent, type ChannelSnapshot, type PlaybackSnapshot } from './events.js';

@@ -1,0 +1,81 @@
+// The ARI REST operations the engine uses, each with a time-out and classified errors.
+import type { Client } from 'ari-client';
+import { AriNotConnectedError, AriNotFoundError } from './errors.js';
+import { parseChannel, type ChannelSnapshot } from './events.js';
+import { timed } from './timed.js';
+
+export interface AriRest {
+  answer(channelId: string): Promise<void>;
+  /** Starts `media` (`sound:…`, `recording:…`) on the channel as playback `playbackId`. */
+  play(channelId: string, media: string, playbackId: string): Promise<void>;
+  /** Stops a playback; one that already ended is not an error. */
+  stopPlayback(playbackId: string): Promise<void>;
+  playbackExists(playbackId: string): Promise<boolean>;
+  /** The channel, or undefined when Asterisk no longer has it. */
+  getChannel(channelId: string): Promise<ChannelSnapshot | undefined>;
+  /** Hangs the channel up with a Q.850 cause (`reason_code`). */
+  hangup(channelId: string, reasonCode: number): Promise<void>;
+  /** The ids of the channels in the Stasis application. */
+  applicationChannels(app: string): Promise<string[]>;
+}
+
+/** AriRest over whichever ari-client Client is current (none before the first connection). */
+export class ClientRest implements AriRest {
+  constructor(
+    private readonly client: () => Client | undefined,
+    private readonly timeoutMs: number,
+  ) {}
+
+  answer(channelId: string): Promise<void> {
+    return this.run(`answer channel ${channelId}`, (c) => c.channels.answer({ channelId }));
+  }
+
+  async play(channelId: string, media: string, playbackId: string): Promise<void> {
+    await this.run(`play ${media} on channel ${channelId}`, (c) => c.channels.play({ channelId, media, playbackId }));
+  }
+
+  async stopPlayback(playbackId: string): Promise<void> {
+    try {
+      await this.run(`stop playback ${playbackId}`, (c) => c.playbacks.stop({ playbackId }));
+    } catch (error) {
+      if (!(error instanceof AriNotFoundError)) throw error;
+    }
+  }
+
+  async playbackExists(playbackId: string): Promise<boolean> {
+    try {
+      await this.run(`get playback ${playbackId}`, (c) => c.playbacks.get({ playbackId }));
+      return true;
+    } catch (error) {
+      if (error instanceof AriNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async getChannel(channelId: string): Promise<ChannelSnapshot | undefined> {
+    try {
+      const channel: unknown = await this.run(`get channel ${channelId}`, (c) => c.channels.get({ channelId }));
+      return parseChannel(channel);
+    } catch (error) {
+      if (error instanceof AriNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  hangup(channelId: string, reasonCode: number): Promise<void> {
+    // reason_code (Asterisk 16.29+/18.15+) is not in @types/ari-client; the API listing has it.
+    const params: { channelId: string; reason_code: string } = { channelId, reason_code: String(reasonCode) };
+    return this.run(`hang up channel ${channelId}`, (c) => c.channels.hangup(params));
+  }
+
+  async applicationChannels(app: string): Promise<string[]> {
+    const application = await this.run(`get application ${app}`, (c) => c.applications.get({ applicationName: app }));
+    return Array.isArray(application.channel_ids) ? application.channel_ids.filter((id) => typeof id === 'string') : [];
+  }
+
+  private run<T>(operation: string, request: (client: Client) => PromiseLike<T>): Promise<T> {
+    const client = this.client();
+    if (client === undefined) return Promise.reject(new AriNotConnectedError(operation));
+    return timed(operation, this.timeoutMs, () => request(client));
+  }
+}

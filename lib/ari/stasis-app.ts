@@ -1,0 +1,180 @@
+// The Stasis application: takes each inbound channel (StasisStart), finds its Call
+// Control App by the DID and runs its flow; routes every other event to the call of its
+// channel; reconciles the calls after a reconnection; drains on shutdown.
+import { randomUUID } from 'node:crypto';
+import type { CallControlApp } from '../config/apps.js';
+import { normaliseNumber } from '../config/apps.js';
+import type { AudioSource, FlowFetcher, Logger, Speech } from '../flow/ports.js';
+import { AriCall } from './ari-call.js';
+import { Q850 } from './causes.js';
+import type { ConnectionListener } from './connection.js';
+import { ChannelDispatcher } from './dispatcher.js';
+import type { AppDirectory } from './directory.js';
+import { AriNotFoundError } from './errors.js';
+import type { AriEvent, ChannelSnapshot } from './events.js';
+import { runInboundCall } from './inbound-call.js';
+import { withFields } from './log-fields.js';
+import { OwnChannels } from './own-channels.js';
+import { reconcile } from './reconcile.js';
+import type { AriRest } from './rest.js';
+
+export interface StasisAppOptions {
+  /** The ARI application name. */
+  readonly app: string;
+  readonly rest: AriRest;
+  readonly directory: AppDirectory;
+  /** The fetcher of an app's callbacks (its payload and signing key). */
+  readonly fetcherFor: (app: CallControlApp) => FlowFetcher;
+  readonly speech: Speech;
+  readonly audio: AudioSource;
+  readonly log: Logger;
+  readonly maxDocuments: number;
+  readonly ownChannels?: OwnChannels;
+}
+
+interface LiveCall {
+  readonly call: AriCall;
+  readonly done: Promise<void>;
+}
+
+export class StasisApp implements ConnectionListener {
+  readonly dispatcher = new ChannelDispatcher();
+  readonly ownChannels: OwnChannels;
+  private readonly calls = new Map<string, LiveCall>();
+  /** Channels being looked up for adoption after a reconnection. */
+  private readonly adopting = new Set<string>();
+  private draining = false;
+
+  constructor(private readonly options: StasisAppOptions) {
+    this.ownChannels = options.ownChannels ?? new OwnChannels();
+  }
+
+  /** Calls whose flow is running. */
+  get liveCalls(): number {
+    return this.calls.size;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  event(event: AriEvent): void {
+    if (event.type === 'StasisStart') {
+      if (event.channel) this.onStasisStart(event.channel, event.args ?? []);
+      return;
+    }
+    this.dispatcher.dispatch(event);
+  }
+
+  connected(reconnected: boolean): void {
+    if (reconnected) void this.reconcile();
+  }
+
+  /**
+   * Stops taking calls and lets those in progress go on for up to `graceMs`, then hangs
+   * the rest up (cause 41). A call arriving meanwhile is hung up at once with cause 41
+   * (temporary failure), so that the caller's network can retry or fail over, rather
+   * than being left in silence for a second instance that may never see it: Asterisk
+   * delivers an application's channels to the one WebSocket registered under its name.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    if (this.calls.size === 0) return;
+    const { log } = this.options;
+    log.info({ calls: this.calls.size, graceMs }, 'draining: letting calls in progress finish');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.allDone(), graceOver]);
+    clearTimeout(timer);
+    if (this.calls.size === 0) return;
+    log.warn({ calls: this.calls.size }, 'grace period over: hanging up the calls still in progress');
+    await Promise.all(
+      [...this.calls.values()].map(({ call }) =>
+        call.hangup({ cause: 'temporary_failure', reason: 'the engine is shutting down' }).catch(() => call.end('shutting down')),
+      ),
+    );
+    await this.allDone();
+  }
+
+  private allDone(): Promise<void> {
+    return Promise.all([...this.calls.values()].map((live) => live.done)).then(() => undefined);
+  }
+
+  private onStasisStart(channel: ChannelSnapshot, args: readonly string[]): void {
+    // Channels the engine created belong to whoever created them.
+    if (this.ownChannels.isOwn(channel.id, args)) return;
+    if (this.calls.has(channel.id) || this.adopting.has(channel.id)) return;
+    const did = args[0] !== undefined && args[0] !== '' ? args[0] : (channel.dialplan?.exten ?? '');
+    this.accept(channel, did);
+  }
+
+  private accept(channel: ChannelSnapshot, did: string): void {
+    const { log, directory } = this.options;
+    const from = channel.caller.number;
+    const app = directory.find(did);
+    if (app === undefined) {
+      log.warn({ channel: channel.id, did, from }, 'no Call Control App for the number; hanging up (unallocated number)');
+      this.refuse(channel.id, Q850.unallocated_number);
+      return;
+    }
+    if (this.draining) {
+      log.info({ channel: channel.id, did, from }, 'draining: refusing a new call (temporary failure)');
+      this.refuse(channel.id, Q850.temporary_failure);
+      return;
+    }
+    this.run(channel, app, normaliseNumber(did));
+  }
+
+  private run(channel: ChannelSnapshot, app: CallControlApp, tn: string): void {
+    const { rest, speech, audio, maxDocuments } = this.options;
+    const uuid = randomUUID();
+    const log = withFields(this.options.log, { call: uuid, channel: channel.id });
+    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log });
+    this.dispatcher.register(channel.id, (event) => call.handle(event));
+    log.info({ app: app.name, tn, from: channel.caller.number }, 'call started');
+    const done = runInboundCall(call, app, { fetcher: this.options.fetcherFor(app), speech, audio, log, maxDocuments })
+      .then(
+        (end) => log.info({ reason: end?.reason ?? call.endReason, documents: end?.documents ?? 0 }, 'call ended'),
+        (error: unknown) => log.error({ err: error }, 'call failed'),
+      )
+      .finally(() => {
+        call.end('the flow finished');
+        this.dispatcher.unregister(channel.id);
+        this.calls.delete(channel.id);
+      });
+    this.calls.set(channel.id, { call, done });
+  }
+
+  /** Hangs up a channel no flow runs for. */
+  private refuse(channelId: string, reasonCode: number): void {
+    this.options.rest.hangup(channelId, reasonCode).catch((error: unknown) => {
+      if (!(error instanceof AriNotFoundError)) this.options.log.warn({ err: error, channel: channelId }, 'hang-up failed');
+    });
+  }
+
+  private async reconcile(): Promise<void> {
+    const { app, rest, log } = this.options;
+    const calls = [...this.calls.values()].map((live) => live.call);
+    const result = await reconcile(app, rest, calls, log);
+    log.info({ checked: result.checked, ended: result.ended, playbacksFinished: result.playbacksFinished }, 'calls reconciled after reconnecting');
+    for (const channelId of result.unknown) void this.adopt(channelId);
+  }
+
+  /** A channel that entered the application while ARI was away: its StasisStart was lost. */
+  private async adopt(channelId: string): Promise<void> {
+    if (this.calls.has(channelId) || this.adopting.has(channelId) || this.ownChannels.isOwn(channelId)) return;
+    this.adopting.add(channelId);
+    try {
+      const channel = await this.options.rest.getChannel(channelId);
+      if (channel === undefined || this.calls.has(channelId)) return;
+      this.options.log.info({ channel: channelId }, 'taking a call that arrived while ARI was disconnected');
+      this.accept(channel, channel.dialplan?.exten ?? '');
+    } catch (error) {
+      this.options.log.warn({ err: error, channel: channelId }, 'cannot look up a channel of the application');
+    } finally {
+      this.adopting.delete(channelId);
+    }
+  }
+}
