@@ -1,11 +1,37 @@
-import { DirectFetcher, type AppPayload } from '../lib/callback/index.js';
-import type { Config } from '../lib/config/index.js';
+import { DirectFetcher, type AppPayload, type SecretStore } from '../lib/callback/index.js';
+import type { CallControlApp, Config } from '../lib/config/index.js';
 import type { FlowFetcher, Logger } from '../lib/flow/index.js';
 import { CallbackQueue, CallbackWorker, QueueFetcher } from '../lib/queue/index.js';
 
 export interface OpenFetcher {
   readonly fetcher: FlowFetcher;
   close(): Promise<void>;
+}
+
+/** What a Call Control App sends as `app` in JSON bodies. */
+export function appPayload(app: CallControlApp): AppPayload {
+  return { uuid: app.uuid, name: app.name, data: app.data };
+}
+
+/**
+ * A QueueFetcher per app on one queue: each carries its app's payload and, when the app
+ * has a secret, the name of its signing key (the workers hold the secret).
+ */
+export function queueFetchers(
+  queue: CallbackQueue,
+  apps: readonly CallControlApp[],
+  options: { readonly secrets: SecretStore; readonly maxBytes: number },
+): (app: CallControlApp) => FlowFetcher {
+  const fetchers = new Map<string, FlowFetcher>();
+  for (const app of apps) {
+    const signing = options.secrets.get(app.uuid) === undefined ? {} : { signingKeyId: app.uuid };
+    fetchers.set(app.uuid, new QueueFetcher({ queue, app: appPayload(app), maxBytes: options.maxBytes, ...signing }));
+  }
+  return (app) => {
+    const fetcher = fetchers.get(app.uuid);
+    if (fetcher === undefined) throw new Error(`no fetcher for app ${app.uuid}`);
+    return fetcher;
+  };
 }
 
 /**

@@ -1,42 +1,69 @@
-import type { Config } from '../../lib/config/index.js';
+import { ConfigError, type Config } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
-import { startWorkerRole } from '../roles/worker.js';
+import { startHttpRole, type HttpRole, type Readiness } from '../roles/http.js';
+import { startStasisRole, type StasisRole } from '../roles/stasis.js';
+import { startWorkerRole, type WorkerRole } from '../roles/worker.js';
 
-/** The roles this version runs. `stasis` and `http` arrive with the ARI issue. */
-export const ROLES = ['worker'] as const;
+/** The roles a process can run; `start` alone runs them all. */
+export const ROLES = ['stasis', 'worker', 'http'] as const;
 export type Role = (typeof ROLES)[number];
 
-interface RunningRole {
-  stop(): Promise<void>;
-}
-
 /**
- * Starts the roles and runs until SIGTERM or SIGINT, then drains them: no new work, active
- * work finished or handed back, connections closed; exit code 0.
+ * Starts the roles and runs until SIGTERM or SIGINT, then drains them, in this order:
+ * the stasis role takes no new calls and gives calls in progress up to SHUTDOWN_GRACE_MS
+ * (their callbacks still run, on this process's worker or others), then hangs up the
+ * rest; the worker finishes or hands back its jobs; the http server closes last, so /ready
+ * says 503 while draining. Resolves when everything is closed (exit code 0).
  */
 export async function start(role: Role | undefined, config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
-  if (config.redisUrl === undefined) throw new Error('REDIS_URL is required to start: the roles meet in Redis');
-  const roles = role === undefined ? ROLES : [role];
-  const running: RunningRole[] = [];
-  for (const name of roles) {
-    if (name === 'worker') {
-      running.push(
-        await startWorkerRole(
-          {
-            connection: config.redisUrl,
-            prefix: config.queue.prefix,
-            concurrency: config.queue.concurrency,
-            maxBytes: config.callback.maxBytes,
-            policy: config.policy,
-            secrets: config.secrets,
-          },
-          log.child({ role: name }),
-        ),
-      );
-    }
+  if (config.redisUrl === undefined) throw new ConfigError('REDIS_URL', 'is required to start: the roles meet in Redis');
+  const roles: readonly Role[] = role === undefined ? ROLES : [role];
+  const redisUrl = config.redisUrl;
+  let stasis: StasisRole | undefined;
+  let worker: WorkerRole | undefined;
+  let http: HttpRole | undefined;
+  let stopping = false;
+
+  if (roles.includes('stasis')) {
+    if (config.ari === undefined) throw new ConfigError('ARI_URL', 'is required by the stasis role');
+    if (config.appsFile === undefined) throw new ConfigError('APPS_FILE', 'is required by the stasis role');
+    stasis = startStasisRole(
+      {
+        ari: config.ari,
+        apps: config.apps,
+        redisUrl,
+        queuePrefix: config.queue.prefix,
+        secrets: config.secrets,
+        maxBytes: config.callback.maxBytes,
+        maxDocumentsPerCall: config.maxDocumentsPerCall,
+        shutdownGraceMs: config.shutdownGraceMs,
+      },
+      log.child({ role: 'stasis' }),
+    );
+  }
+  if (roles.includes('worker')) {
+    worker = await startWorkerRole(
+      {
+        connection: redisUrl,
+        prefix: config.queue.prefix,
+        concurrency: config.queue.concurrency,
+        maxBytes: config.callback.maxBytes,
+        policy: config.policy,
+        secrets: config.secrets,
+      },
+      log.child({ role: 'worker' }),
+    );
+  }
+  if (roles.includes('http')) {
+    const readiness = (): Readiness => {
+      if (stasis !== undefined) return stasis.status();
+      return { ready: !stopping, draining: stopping };
+    };
+    http = await startHttpRole({ port: config.http.port, readiness }, log.child({ role: 'http' }));
   }
   log.info({ roles }, 'started');
+
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'draining');
@@ -45,6 +72,9 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  await Promise.all(running.map((r) => r.stop()));
+  stopping = true;
+  await stasis?.stop();
+  await worker?.stop();
+  await http?.stop();
   log.info({}, 'stopped');
 }

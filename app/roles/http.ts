@@ -1,0 +1,44 @@
+// The http role: /health (the process answers) and /ready (the roles in this process can
+// take work). Metrics, queues and media join it with later issues.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from '../../lib/flow/ports.js';
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly [detail: string]: unknown;
+}
+
+export interface HttpRoleOptions {
+  readonly port: number;
+  /** Default 0.0.0.0: reachable from outside a container. */
+  readonly host?: string;
+  /** Asked on each /ready; a process without a stasis role is ready while it is not stopping. */
+  readonly readiness: () => Readiness;
+}
+
+export interface HttpRole {
+  /** The port listened on (useful when 0 was asked). */
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export async function startHttpRole(options: HttpRoleOptions, log: Logger): Promise<HttpRole> {
+  const server: FastifyInstance = Fastify({ logger: false });
+  server.get('/health', async () => ({ status: 'ok' }));
+  server.get('/ready', async (_request, reply) => {
+    const readiness = options.readiness();
+    return reply.code(readiness.ready ? 200 : 503).send(readiness);
+  });
+  await server.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  log.info({ port }, 'http role listening');
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    stop() {
+      stopping ??= server.close();
+      return stopping;
+    },
+  };
+}

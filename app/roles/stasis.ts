@@ -1,0 +1,83 @@
+// The stasis role: the ARI connection and the Stasis application. Callbacks go through
+// the queue; workers (this process's or others') run them.
+import type { SecretStore } from '../../lib/callback/types.js';
+import type { AriSettings, CallControlApp } from '../../lib/config/index.js';
+import type { Logger } from '../../lib/flow/ports.js';
+import {
+  AppDirectory,
+  AriAudioSource,
+  AriConnection,
+  NoSpeechEngine,
+  StasisApp,
+  type BackoffPolicy,
+  type ConnectionState,
+} from '../../lib/ari/index.js';
+import { CallbackQueue } from '../../lib/queue/index.js';
+import { queueFetchers } from '../fetchers.js';
+
+export interface StasisRoleOptions {
+  readonly ari: AriSettings;
+  readonly apps: readonly CallControlApp[];
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly secrets: SecretStore;
+  readonly maxBytes: number;
+  readonly maxDocumentsPerCall: number;
+  /** How long a drain lets calls in progress go on. */
+  readonly shutdownGraceMs: number;
+  readonly backoff?: BackoffPolicy;
+}
+
+export interface StasisRole {
+  readonly app: StasisApp;
+  readonly connection: AriConnection;
+  /** For /ready: connected to ARI and not draining. */
+  status(): { readonly ready: boolean; readonly ari: ConnectionState; readonly draining: boolean; readonly calls: number };
+  /** Drains (see StasisApp.drain), then closes the ARI connection and the queue. */
+  stop(): Promise<void>;
+}
+
+export function startStasisRole(options: StasisRoleOptions, log: Logger): StasisRole {
+  const queue = new CallbackQueue({ connection: options.redisUrl, prefix: options.queuePrefix }, log);
+  const { ari } = options;
+  const connection = new AriConnection(
+    {
+      url: ari.url,
+      username: ari.username,
+      password: ari.password,
+      app: ari.app,
+      requestTimeoutMs: ari.requestTimeoutMs,
+      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    },
+    log,
+  );
+  const app = new StasisApp({
+    app: ari.app,
+    rest: connection.rest,
+    directory: new AppDirectory(options.apps),
+    fetcherFor: queueFetchers(queue, options.apps, { secrets: options.secrets, maxBytes: options.maxBytes }),
+    speech: new NoSpeechEngine(),
+    audio: new AriAudioSource(),
+    log,
+    maxDocuments: options.maxDocumentsPerCall,
+  });
+  connection.start(app);
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    connection,
+    status() {
+      const draining = app.isDraining;
+      const state = connection.state;
+      return { ready: state === 'connected' && !draining, ari: state, draining, calls: app.liveCalls };
+    },
+    stop() {
+      stopping ??= (async () => {
+        await app.drain(options.shutdownGraceMs);
+        await connection.stop();
+        await queue.close();
+      })();
+      return stopping;
+    },
+  };
+}
