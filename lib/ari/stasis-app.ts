@@ -98,6 +98,11 @@ export class StasisApp implements ConnectionListener {
     await this.allDone();
   }
 
+  /** Resolves once no call is in progress. */
+  async whenIdle(): Promise<void> {
+    while (this.calls.size > 0) await this.allDone();
+  }
+
   private allDone(): Promise<void> {
     return Promise.all([...this.calls.values()].map((live) => live.done)).then(() => undefined);
   }
