@@ -44,6 +44,7 @@ export class AriConnection {
   private cancelWait: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private listener: ConnectionListener = { event: () => undefined, connected: () => undefined };
+  private readonly stateListeners = new Set<(state: ConnectionState) => void>();
 
   constructor(
     private readonly options: AriConnectionOptions,
@@ -54,6 +55,30 @@ export class AriConnection {
 
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /** Calls `listener` on each state change; returns its removal. */
+  onStateChange(listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Resolves when the connection is in `state` (at once if it is). */
+  whenState(state: ConnectionState): Promise<void> {
+    if (this.current === state) return Promise.resolve();
+    return new Promise((resolve) => {
+      const remove = this.onStateChange((now) => {
+        if (now !== state) return;
+        remove();
+        resolve();
+      });
+    });
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.current === state) return;
+    this.current = state;
+    for (const listener of [...this.stateListeners]) listener(state);
   }
 
   /** Starts connecting and delivering events to `listener`; failures are retried and logged. */
@@ -68,7 +93,7 @@ export class AriConnection {
   async stop(): Promise<void> {
     if (this.stopped) return this.running;
     this.stopped = true;
-    this.current = 'stopped';
+    this.setState('stopped');
     this.cancelWait?.();
     if (this.client && this.socket) this.client.stop();
     await this.running;
@@ -94,14 +119,14 @@ export class AriConnection {
       }
       attempt = 0;
       failing = false;
-      this.current = 'connected';
+      this.setState('connected');
       this.log.info({ url: this.options.url, app: this.options.app }, this.everConnected ? 'ARI reconnected' : 'ARI connected');
       const reconnected = this.everConnected;
       this.everConnected = true;
       this.listener.connected(reconnected);
       const reason = await closed;
       if (this.stopped) break;
-      this.current = 'connecting';
+      this.setState('connecting');
       this.log.warn({ reason }, 'ARI WebSocket closed; reconnecting');
       await this.wait(backoffDelay(0, this.options.backoff ?? RECONNECT_BACKOFF));
     }

@@ -87,10 +87,14 @@ export class AriSuite {
 
   /** Resolves once the role reports ARI connected. */
   async connected(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.role.connection.state !== 'connected') {
-      if (Date.now() > deadline) throw new Error(`ARI not connected within ${timeoutMs} ms`);
-      await this.fake.waitForRequest((r) => r.path === '/ari/events' && r.status === 101, 200, this.fake.requests.length).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`ARI not connected within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.role.connection.whenState('connected'), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
