@@ -108,12 +108,14 @@ describe('ARI: routing and first documents', function () {
     await suite.fake.waitForRequest((r) => r.path === `/ari/channels/${call.id}/play`, 5000);
     // The fetch is under way once the callback server holds the request.
     await server.waitForRequests(seen + 1);
-    if (slow === undefined) throw new Error('the callback server did not hold the request');
+    // Set by the server's handler meanwhile (TypeScript cannot see that).
+    const held = slow as { release: () => void; aborted: Promise<void> } | undefined;
+    if (held === undefined) throw new Error('the callback server did not hold the request');
     const before = suite.channelRequests(call.id).length;
     await suite.fake.callerHangup(call.id);
-    await slow.aborted;
+    await held.aborted;
     await suite.role.app.whenIdle();
-    slow.release();
+    held.release();
     expect(suite.channelRequests(call.id)).to.have.length(before);
     expect(suite.role.app.dispatcher.size).to.equal(0);
   });

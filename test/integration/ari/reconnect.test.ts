@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { APP_NAME, AriSuite, CALLER, NEXT, WELCOME, apps, describeRequests, xml } from './harness.js';
+import { APP_NAME, AriSuite, CALLER, NEXT, apps, describeRequests, xml } from './harness.js';
 
 const LONG = 'http://media.invalid/long.wav';
 const SHORT = 'http://media.invalid/short.wav';
