@@ -704,7 +704,15 @@ export class Stasis {
 
   // ---- hang-up -----------------------------------------------------------------------------
 
-  /** DELETE /channels/{id}: 204 at once; the hang-up runs after (see hangup()). */
+  /**
+   * DELETE /channels/{id}: 204 at once; the hang-up runs after (see hangup()).
+   * resource_channels.c ast_ari_channels_hangup sets the channel's hangupcause from
+   * reason_code (any number) or reason (the listed names; default 16) and calls
+   * ast_softhangup(chan, AST_SOFTHANGUP_EXPLICIT); main/channel.c ast_softhangup publishes
+   * ChannelHangupRequest {"cause": 32 (the soft-hangup flag, not a Q.850 cause), "soft":
+   * true}. The Stasis loop then ends like for any hang-up: StasisEnd, then ChannelDestroyed
+   * whose cause is the hangupcause chosen here.
+   */
   deleteChannel(id: string, reasonCode: string | undefined, reason: string | undefined, reasonToCause: (r: string) => number | undefined): void {
     const ch = this.channels.get(id);
     if (!ch) throw new AriError(404, 'Not Found', 'Channel not found');
@@ -722,7 +730,10 @@ export class Stasis {
     void this.hangup(ch, cause, true);
   }
 
-  /** The far end hangs up (BYE): ChannelHangupRequest carries the Q.850 cause. */
+  /**
+   * The far end hangs up (BYE): chan_pjsip queues the hang-up with ast_queue_hangup_with_cause,
+   * which publishes ChannelHangupRequest {"cause": <Q.850 cause>} (no "soft").
+   */
   remoteHangup(id: string, cause: number): Promise<void> {
     const ch = this.channels.get(id);
     if (!ch) return Promise.reject(new Error(`no live channel ${id}`));
