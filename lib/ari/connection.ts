@@ -1,6 +1,8 @@
 // The ARI connection: loads the API with ari-client, opens the application's event
 // WebSocket, and keeps it open: when Asterisk restarts or the socket drops it reconnects
 // forever, with capped, jittered exponential backoff. Each state change is logged once.
+import http from 'node:http';
+import https from 'node:https';
 import client, { type Client } from 'ari-client';
 import type { Logger } from '../flow/ports.js';
 import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -11,6 +13,21 @@ import { ClientRest, type AriRest } from './rest.js';
 import { timed } from './timed.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'stopped';
+
+/**
+ * Connections to Asterisk's HTTP server at once. Asterisk serves at most `sessionlimit`
+ * (http.conf, default 100) and refuses the rest; past this many, requests wait for a free
+ * connection. ari-client's HTTP layer takes no agent, so the cap is set on Node's global
+ * agents (it applies per origin: the ARI host is the one this process talks to through
+ * them; callbacks have agents of their own).
+ */
+export const ARI_MAX_SOCKETS = 50;
+
+function capGlobalAgents(): void {
+  for (const agent of [http.globalAgent, https.globalAgent]) {
+    if (agent.maxSockets === Infinity) agent.maxSockets = ARI_MAX_SOCKETS;
+  }
+}
 
 export interface AriConnectionOptions {
   /** `http(s)://host:port` */
@@ -85,6 +102,7 @@ export class AriConnection {
   start(listener: ConnectionListener): void {
     if (this.running) return;
     this.listener = listener;
+    capGlobalAgents();
     this.log.info({ url: this.options.url, app: this.options.app }, 'connecting to ARI');
     this.running = this.loop();
   }

@@ -1,5 +1,5 @@
 // The Asterisk side: the only module that imports ari-client.
-export { AriConnection, type AriConnectionOptions, type ConnectionListener, type ConnectionState } from './connection.js';
+export { AriConnection, ARI_MAX_SOCKETS, type AriConnectionOptions, type ConnectionListener, type ConnectionState } from './connection.js';
 export { StasisApp, type StasisAppOptions } from './stasis-app.js';
 export { AriCall, type AriCallOptions } from './ari-call.js';
 export { AppDirectory } from './directory.js';

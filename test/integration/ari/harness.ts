@@ -106,7 +106,8 @@ export class AriSuite {
 
   /** The REST requests made on one channel, as `METHOD /path` lines (the /ari/channels/<id> prefix dropped). */
   channelRequests(channelId: string): RecordedAriRequest[] {
-    return this.fake.requests.filter((r) => r.path.startsWith(`/ari/channels/${channelId}`));
+    const path = `/ari/channels/${channelId}`;
+    return this.fake.requests.filter((r) => r.path === path || r.path.startsWith(`${path}/`));
   }
 
   async close(): Promise<void> {
