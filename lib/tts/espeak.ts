@@ -58,8 +58,9 @@ export class EspeakEngine implements SpeechEngine {
   async synthesize(text: string, voice: Voice, outPath: string, signal: AbortSignal): Promise<void> {
     const speak = ['-v', this.#choose(voice), '-b', '1', '--stdin', '--stdout'];
     if (this.#wordsPerMinute !== undefined) speak.push('-s', String(this.#wordsPerMinute));
-    // --no-glob: a path is a path. -V1: failures only on stderr.
-    const resample = ['--no-glob', '-V1', '-t', 'wav', '-', '-t', 'wav', '-e', 'signed-integer', '-b', '16', '-c', '1', '-r', '8000', outPath];
+    // --no-glob: a path is a path. -D: no dither, so a text always gives the same bytes.
+    // -V1: failures only on stderr.
+    const resample = ['--no-glob', '-D', '-V1', '-t', 'wav', '-', '-t', 'wav', '-e', 'signed-integer', '-b', '16', '-c', '1', '-r', '8000', outPath];
     // The text goes on stdin: a text starting with '-' is never taken for an option.
     await runPipeline(
       [

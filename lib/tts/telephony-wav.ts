@@ -56,7 +56,7 @@ export async function writeTelephonyWav(audio: Buffer, outPath: string, options:
     await writeFile(outPath, telephonyWav(audio.subarray(info.dataOffset, info.dataOffset + info.dataBytes)));
     return;
   }
-  const resample = ['--no-glob', '-V1', '-t', 'wav', '-', '-t', 'wav', '-e', 'signed-integer', '-b', '16', '-c', '1', '-r', String(TELEPHONY_RATE), outPath];
+  const resample = ['--no-glob', '-D', '-V1', '-t', 'wav', '-', '-t', 'wav', '-e', 'signed-integer', '-b', '16', '-c', '1', '-r', String(TELEPHONY_RATE), outPath];
   await runPipeline([{ command: options.sox ?? 'sox', args: resample }], audio, options.signal);
 }
 
