@@ -91,6 +91,24 @@ describe('fake ARI: an inbound call', () => {
     expect(order).to.deep.equal(['PlaybackStarted:sound:long', 'PlaybackFinished:sound:long', 'PlaybackStarted:sound:short', 'PlaybackFinished:sound:short']);
   });
 
+  it('plays a list of media with PlaybackContinuing between them', async () => {
+    h = await harness({ playbackMs: () => 10 });
+    const { channel, id } = await call();
+    await channel.answer();
+    const playback = h.ari.Playback();
+    const finished = new Promise<void>((resolve) => playback.once('PlaybackFinished', () => resolve()));
+    await channel.play({ media: ['sound:one', 'sound:two'] }, playback);
+    await finished;
+    expect(h.fake.requests.find((r) => r.path === `/ari/channels/${id}/play`)?.query.media).to.equal('sound:one,sound:two');
+    const steps = h.fake.events.filter((e) => e.playback).map((e) => `${e.type} ${e.playback?.media_uri} ${e.playback?.next_media_uri ?? '-'} ${e.playback?.state}`);
+    expect(steps).to.deep.equal([
+      'PlaybackStarted sound:one sound:two playing',
+      'PlaybackContinuing sound:one sound:two continuing',
+      'PlaybackStarted sound:two - playing',
+      'PlaybackFinished sound:two - done',
+    ]);
+  });
+
   it('finishes a playback of a missing file quickly with state "failed" (the POST still answers 201)', async () => {
     h = await harness({ mediaExists: (m) => m !== 'sound:nope' });
     const { channel } = await call();

@@ -123,6 +123,25 @@ describe('fake ARI: outbound channels, bridges, recordings', () => {
     expect(await ariError(h.ari.recordings.getLive({ recordingName: second.name }))).to.deep.equal({ message: 'Recording not found' });
   });
 
+  it('ends a recording after maxSilenceSeconds of silence, reporting talking and silence durations', async () => {
+    h = await harness({ secondMs: 20 });
+    const { channel, id } = await answeredCall();
+    const recording = h.ari.LiveRecording();
+    const started = new Promise<void>((resolve) => recording.once('RecordingStarted', () => resolve()));
+    const finished = new Promise<RecordingFinished>((resolve) => recording.once('RecordingFinished', (e: RecordingFinished) => resolve(e)));
+    h.fake.setCallerTalking(id, true);
+    await channel.record({ name: recording.name, format: 'wav', maxSilenceSeconds: 2 }, recording);
+    await started;
+    // The caller talks for about 5 Asterisk seconds (100 ms at 20 ms a second), then stops.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    h.fake.setCallerTalking(id, false);
+    const done = (await finished).recording;
+    expect(done.state).to.equal('done');
+    expect(done.duration).to.be.within(6, 8);
+    expect(done.talking_duration).to.be.within(4, 6);
+    expect(done.silence_duration).to.equal((done.duration ?? 0) - (done.talking_duration ?? 0));
+  });
+
   it('gives ari-client Dial events with the peer channel and the dial string', async () => {
     h = await harness();
     const dial = h.next<Dial>('Dial');

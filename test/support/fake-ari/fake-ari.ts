@@ -156,6 +156,11 @@ export class FakeChannel {
     return this.fake.callerHangup(this.id, cause);
   }
 
+  /** The caller starts or stops making sound (recording silence detection). */
+  setTalking(talking: boolean): void {
+    this.fake.setCallerTalking(this.id, talking);
+  }
+
   /** Events sent about this channel (channel, peer, or playback/recording target). */
   events(): AriEvent[] {
     return this.fake.events.filter((e) => eventConcerns(e, this.id));
@@ -330,6 +335,14 @@ export class FakeAri {
   /** The caller hangs up with a Q.850 cause; resolves once ChannelDestroyed has been sent. */
   callerHangup(channelId: string, cause: number = CAUSE.NORMAL_CLEARING): Promise<void> {
     return this.stasis.remoteHangup(channelId, cause);
+  }
+
+  /**
+   * The caller starts (true) or stops (false) making sound. A fake caller is silent, so a
+   * recording with maxSilenceSeconds ends after that much silence unless the caller talks.
+   */
+  setCallerTalking(channelId: string, talking: boolean): void {
+    this.stasis.setTalking(channelId, talking);
   }
 
   /** The far end of a ringing outbound channel answers (OutboundPlan 'wait'). */

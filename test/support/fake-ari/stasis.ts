@@ -110,7 +110,7 @@ interface Command {
 
 type PlaybackInternalState = 'queued' | 'playing' | 'paused' | 'continuing' | 'complete' | 'failed' | 'stopped' | 'canceled';
 type PlaybackSignal = 'stop' | 'hangup' | 'pause' | 'unpause' | 'restart' | 'forward' | 'reverse';
-type RecordingSignal = 'stop' | 'cancel' | 'hangup' | 'terminate';
+type RecordingSignal = 'stop' | 'cancel' | 'hangup' | 'terminate' | 'talk' | 'silent';
 
 class PlaybackModel {
   state: PlaybackInternalState = 'queued';
@@ -161,6 +161,8 @@ class PlaybackModel {
 class RecordingModel {
   state: RecordingState = 'queued';
   durationSeconds: number | undefined;
+  /** Seconds of the recording with sound in it (only reported with maxSilenceSeconds, as Asterisk does). */
+  talkingSeconds: number | undefined;
   readonly signals: Signals<RecordingSignal>;
 
   constructor(
@@ -182,8 +184,8 @@ class RecordingModel {
       state: this.state,
       target_uri: `channel:${this.channel.id}`,
       ...(this.durationSeconds !== undefined ? { duration: this.durationSeconds } : {}),
-      ...(this.durationSeconds !== undefined && this.maxSilenceSeconds > 0
-        ? { talking_duration: this.durationSeconds, silence_duration: 0 }
+      ...(this.durationSeconds !== undefined && this.talkingSeconds !== undefined && this.maxSilenceSeconds > 0
+        ? { talking_duration: this.talkingSeconds, silence_duration: this.durationSeconds - this.talkingSeconds }
         : {}),
       ...(cause !== undefined ? { cause } : {}),
     };
@@ -240,6 +242,8 @@ class ChannelModel {
   recording: RecordingModel | undefined;
   bridge: BridgeModel | undefined;
   outbound: PendingOutbound | undefined;
+  /** Whether the far end is making sound (for recording silence detection); a fake caller is silent. */
+  talking = false;
   /** Set by /channels/create: what /dial will call (the resource part of the endpoint). */
   dialstring: string | undefined;
   readonly creationtime = new Date();
@@ -533,17 +537,19 @@ export class Stasis {
     return this.view(ch);
   }
 
+  /** StasisStart and StasisEnd go to that application only (app_send), not to subscribeAll listeners. */
   private enterStasis(ch: ChannelModel, app: string, args: string[]): void {
     ch.stasisApp = app;
     ch.stasisArgs = args;
     ch.subscribers.add(app);
     ch.dialplan = { ...ch.dialplan, app_name: 'Stasis', app_data: [app, ...args].join(',') };
-    this.publishChannel(ch, 'StasisStart', { args });
+    if (!ch.killed) this.publish([app], 'StasisStart', { args, channel: ch.json() });
   }
 
   private leaveStasis(ch: ChannelModel): void {
-    if (!ch.stasisApp) return;
-    this.publishChannel(ch, 'StasisEnd');
+    const app = ch.stasisApp;
+    if (!app) return;
+    if (!ch.killed) this.publish([app], 'StasisEnd', { channel: ch.json() });
     ch.stasisApp = undefined;
   }
 
@@ -785,6 +791,14 @@ export class Stasis {
       const t = rec.terminateOn;
       if (t === 'any' || t === digit) rec.signals.post('terminate');
     }
+  }
+
+  /** The far end starts or stops making sound (what a recording's silence detection hears). */
+  setTalking(id: string, talking: boolean): void {
+    const ch = this.channels.get(id);
+    if (!ch) throw new Error(`no live channel ${id}`);
+    ch.talking = talking;
+    ch.recording?.signals.post(talking ? 'talk' : 'silent');
   }
 
   // ---- playbacks ---------------------------------------------------------------------------
@@ -1051,11 +1065,40 @@ export class Stasis {
     ch.recording = rec;
     rec.state = 'recording';
     this.publishRecording(rec);
+    // ast_play_and_record_full ends on maxDuration, on maxSilence seconds of silence (the
+    // fake caller is silent unless setCallerTalking() says otherwise), on a terminating
+    // DTMF, on stop/cancel, or when the channel hangs up.
+    const secondMs = this.config.secondMs;
     const started = Date.now();
-    const limit = rec.maxDurationSeconds > 0 ? rec.maxDurationSeconds * this.config.secondMs : Infinity;
-    const signal = await rec.signals.next(limit);
+    const deadline = rec.maxDurationSeconds > 0 ? started + rec.maxDurationSeconds * secondMs : Infinity;
+    const silenceLimit = rec.maxSilenceSeconds > 0 ? rec.maxSilenceSeconds * secondMs : Infinity;
+    let talking = ch.talking;
+    let quietSince = started;
+    let talkedMs = 0;
+    let signal: RecordingSignal | 'timeout';
+    for (;;) {
+      const now = Date.now();
+      const silenceEnd = talking ? Infinity : quietSince + silenceLimit;
+      signal = await rec.signals.next(Math.max(0, Math.min(deadline, silenceEnd) - now));
+      if (signal === 'talk' || signal === 'silent') {
+        const at = Date.now();
+        if (signal === 'talk' && !talking) {
+          talking = true;
+          quietSince = at;
+        } else if (signal === 'silent' && talking) {
+          talking = false;
+          talkedMs += at - quietSince;
+          quietSince = at;
+        }
+        continue;
+      }
+      break;
+    }
+    const ended = Date.now();
+    if (talking) talkedMs += ended - quietSince;
     ch.recording = undefined;
-    rec.durationSeconds = Math.floor((Date.now() - started) / this.config.secondMs);
+    rec.durationSeconds = Math.floor((ended - started) / secondMs);
+    rec.talkingSeconds = Math.min(rec.durationSeconds, Math.floor(talkedMs / secondMs));
     if (signal === 'cancel') {
       // recording_cancel deletes the file too.
       rec.state = 'canceled';
@@ -1183,9 +1226,8 @@ export class Stasis {
     const index = bridge.channels.indexOf(ch);
     if (index >= 0) bridge.channels.splice(index, 1);
     ch.bridge = undefined;
+    // The application stays subscribed to the bridge (BridgeDestroyed reaches it) until the bridge goes.
     this.publishBridgeChannel(ch, bridge, 'ChannelLeftBridge');
-    const stillThere = new Set(bridge.channels.map((c) => c.stasisApp).filter((a): a is string => a !== undefined));
-    for (const app of [...bridge.subscribers]) if (!stillThere.has(app) && bridge.channels.length > 0) bridge.subscribers.delete(app);
   }
 
   private publishBridgeChannel(ch: ChannelModel, bridge: BridgeModel, type: 'ChannelEnteredBridge' | 'ChannelLeftBridge'): void {
