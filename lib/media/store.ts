@@ -112,7 +112,7 @@ export class MediaStore {
     const { signal } = options;
     if (signal?.aborted) throw abortedError(signal);
     const id = MediaStore.idFor(key);
-    const held = await this.#held(id);
+    const held = (await this.#held(id)) ?? this.#adoptFromDisk(id);
     if (held) return held;
     let flight = this.#flights.get(id);
     if (!flight) {
@@ -230,7 +230,7 @@ export class MediaStore {
   // Another process may write into the same directory (a separate HTTP role on a shared
   // volume): a file not in the index but on disk is served and indexed.
   #adoptFromDisk(id: string): StoredMedia | undefined {
-    if (this.#unlinking.has(id)) return undefined;
+    if (this.#unlinking.has(id) || this.#entries.has(id)) return undefined;
     const path = join(this.#dir, `${id}.wav`);
     try {
       const info = statSync(path);

@@ -209,6 +209,15 @@ describe('MediaStore', () => {
     expect(store.size).to.equal(30);
   });
 
+  it('obtain() uses a file another process stored instead of producing it again', async () => {
+    const store = await open();
+    const id = MediaStore.idFor('shared');
+    await writeFile(join(dir, `${id}.wav`), Buffer.alloc(40));
+    const producer = counting();
+    expect(await store.obtain('shared', producer, LONG)).to.deep.equal({ id, path: join(dir, `${id}.wav`), bytes: 40 });
+    expect(producer.calls).to.equal(0);
+  });
+
   it('open() indexes stored files in last-use order, removes stale temp files, ignores the rest', async () => {
     const ids = ['old', 'middle', 'new'].map((k) => MediaStore.idFor(k));
     const [oldId, middleId, newId] = ids as [string, string, string];
