@@ -651,6 +651,10 @@ export class FakeAri {
       return;
     }
     const params: Record<string, string> = { ...query };
+    // res_ari.c: form-encoded POST variables join the query parameters.
+    if ((req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      for (const [k, v] of new URLSearchParams(raw)) params[k] = v;
+    }
     let variables: Record<string, string> | undefined;
     if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
       for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
