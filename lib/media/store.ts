@@ -171,12 +171,10 @@ export class MediaStore {
       await rename(tmpPath, path);
       return this.#add({ id, path, bytes });
     } catch (error) {
-      await rm(tmpPath, { force: true });
+      const removeTemp = () => rm(tmpPath, { force: true }).catch(() => undefined);
+      await removeTemp();
       // A producer that ignored the abort may still write: clean up again when it stops.
-      produced.then(
-        () => rm(tmpPath, { force: true }),
-        () => rm(tmpPath, { force: true }),
-      );
+      produced.then(removeTemp, removeTemp);
       throw error;
     } finally {
       clearTimeout(timer);

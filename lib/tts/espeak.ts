@@ -20,6 +20,8 @@ export interface EspeakEngineOptions {
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
+// Notes are keyed by `lang`/`code`, which come from documents: bound what is remembered.
+const MAX_NOTES = 1000;
 
 export class EspeakEngine implements SpeechEngine {
   readonly name = 'espeak-ng';
@@ -76,6 +78,7 @@ export class EspeakEngine implements SpeechEngine {
   #choose(voice: Voice): string {
     const choice = chooseEspeakVoice(voice, this.#catalogue);
     if (choice.note && !this.#noted.has(choice.note.key)) {
+      if (this.#noted.size >= MAX_NOTES) this.#noted.clear();
       this.#noted.add(choice.note.key);
       this.#log.info({ lang: voice.lang, code: voice.code, espeakVoice: choice.spec }, choice.note.message);
     }

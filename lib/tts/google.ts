@@ -41,6 +41,8 @@ const VoicesAnswer = z.object({
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 // A language whose voice list could not be read is asked again after this long.
 const VOICE_LIST_RETRY_MS = 60_000;
+// `lang` comes from documents: past this many languages the remembered lists start over.
+const MAX_VOICE_LISTS = 200;
 const ERROR_DETAIL_LIMIT = 300;
 
 export class GoogleTtsEngine implements SpeechEngine {
@@ -106,6 +108,7 @@ export class GoogleTtsEngine implements SpeechEngine {
         this.#log.warn({ err: error, languageCode }, 'could not list the Google voices; Google chooses by language and gender');
         return [];
       });
+    if (this.#voiceLists.size >= MAX_VOICE_LISTS) this.#voiceLists.clear();
     this.#voiceLists.set(languageCode, entry);
     return entry.voices;
   }
