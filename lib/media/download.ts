@@ -1,7 +1,7 @@
 // One GET of a remote audio file to a local file: through the outbound URL policy (every
 // connection and every redirect target), at most 5 redirects, a size cap enforced while
 // the body streams in, one time limit for the whole exchange, and the body hashed on the
-// way. Conditional when validators are given. Never rejects for network reasons.
+// way. Conditional when validators are given. Rejects only for local file errors.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -103,6 +103,18 @@ function conditionalHeaders(validators: Validators | undefined): Record<string, 
   return headers;
 }
 
+/** Stops the exchange; a late error from the destroyed stream has nowhere to go. */
+function discard(stream: NodeJS.ReadableStream & { destroy(): void }): void {
+  stream.on('error', () => undefined);
+  stream.destroy();
+}
+
+// Local file errors (a missing temporary directory, a full disk) are not the server's
+// fault: they must not be reported as a failed connection.
+function isLocalFileError(error: unknown): boolean {
+  return error instanceof Error && 'path' in error && typeof error.path === 'string' && 'syscall' in error;
+}
+
 export async function download(url: string, options: DownloadOptions): Promise<DownloadResult> {
   const { policy, maxBytes, timeoutMs } = options;
   const deadline = Date.now() + timeoutMs;
@@ -128,21 +140,21 @@ export async function download(url: string, options: DownloadOptions): Promise<D
   try {
     [response] = (await once(stream, 'response')) as [http.IncomingMessage];
   } catch (error) {
-    stream.destroy();
+    discard(stream);
     return { kind: 'failure', failure: classifyError(error).failure };
   }
   const status = response.statusCode ?? 0;
   if (status === 304 && options.conditional) {
-    stream.destroy();
+    discard(stream);
     return { kind: 'not-modified' };
   }
   if (status < 200 || status > 299) {
-    stream.destroy();
+    discard(stream);
     return { kind: 'failure', failure: { code: 'http_status', reason: `the server answered ${status}`, status } };
   }
   const declared = Number(response.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    stream.destroy();
+    discard(stream);
     return tooLarge(maxBytes);
   }
 
@@ -152,6 +164,7 @@ export async function download(url: string, options: DownloadOptions): Promise<D
   } catch (error) {
     await rm(options.path, { force: true });
     if (error instanceof TooLargeError) return tooLarge(maxBytes);
+    if (isLocalFileError(error)) throw error;
     return { kind: 'failure', failure: classifyError(error).failure };
   }
   const etag = header(response.headers.etag);

@@ -97,7 +97,7 @@ export class RemoteAudio implements AudioSource {
 
   async fromRecording(tag: string, signal: AbortSignal): Promise<MediaRef> {
     if (signal.aborted) throw cancelled();
-    const found = await this.#options.recordings.find(tag);
+    const found = await waitUnlessAborted(this.#options.recordings.find(tag), signal);
     if (!found) throw new VerbFailure('media', `no recording named "${tag}"`);
     return found;
   }

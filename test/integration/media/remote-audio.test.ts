@@ -259,6 +259,31 @@ describe('remote audio for <Play>', function () {
     await failure(source.fromUrl(`${s.origin}/a.wav`, controller.signal), 'cancelled');
   });
 
+  it('remembers the validators of a bounded number of URLs', async () => {
+    const s = await start((req, res) => {
+      if (req.headers['if-none-match'] === `"${req.url}"`) res.writeHead(304).end();
+      else serve(res, wavA, { etag: `"${req.url}"` });
+    });
+    const source = remote({ revalidateAfterMs: 0, maxUrls: 2 });
+    for (const path of ['/1', '/2', '/1', '/3', '/1', '/2']) await source.fromUrl(`${s.origin}${path}`, live());
+    // /2 was the least recently used when /3 came: forgotten, so fetched without validators.
+    expect(s.requests.map((r) => `${r.url} ${r.headers['if-none-match'] ?? '-'}`)).to.deep.equal([
+      '/1 -',
+      '/2 -',
+      '/1 "/1"',
+      '/3 -',
+      '/1 "/1"',
+      '/2 -',
+    ]);
+  });
+
+  it('reports a local file problem as media, not as a network failure', async () => {
+    const s = await start((_req, res) => serve(res, wavA));
+    const error = await failure(remote({ tmpDir: audio.path('no-such-dir') }).fromUrl(`${s.origin}/a.wav`, live()), 'media');
+    expect(error.reason).to.equal('the audio could not be fetched');
+    expect(log.entries.some((e) => e.level === 'error')).to.equal(true);
+  });
+
   it('plays recordings by tag, and names a missing one', async () => {
     const recordings: RecordingLookup = {
       find: async (tag) => (tag === 'greeting' ? { kind: 'sound', uri: 'recording:greeting' } : undefined),
