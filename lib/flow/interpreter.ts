@@ -46,6 +46,7 @@ class Interpreter implements FlowContext {
   async run(first: FlowDocument): Promise<FlowEnd> {
     let documents = 1;
     let document = first;
+    this.speech.prepare?.(document);
     this.events.emit({ type: 'document', source: 'initial', count: documents });
     try {
       for (;;) {
@@ -63,6 +64,7 @@ class Interpreter implements FlowContext {
         }
         documents += 1;
         document = next.document;
+        this.speech.prepare?.(document);
         this.events.emit({ type: 'document', source: 'callback', count: documents, url: next.url });
       }
     } catch (error) {

@@ -82,6 +82,11 @@ export interface Call {
 /** Renders text to something the call can play. */
 export interface Speech {
   render(text: string, voice: Voice, signal: AbortSignal): Promise<MediaRef>;
+  /**
+   * Called with every document the call loads, before it runs: a chance to render its
+   * `<Say>` texts ahead in the background. Must return at once and never throw.
+   */
+  prepare?(document: FlowDocument): void;
 }
 
 /** Turns `<Play>` sources into something the call can play. */

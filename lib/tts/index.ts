@@ -5,4 +5,4 @@ export { chooseEspeakVoice, GENDER_VARIANTS } from './espeak-voices.js';
 export { GoogleTtsEngine, GOOGLE_TTS_ENDPOINT, type GoogleTtsOptions } from './google.js';
 export { googleVoiceKey } from './google-voices.js';
 export { saysOf } from './says.js';
-export { TtsSpeech, type Prerenderer, type TtsSpeechOptions } from './speech.js';
+export { TtsSpeech, type TtsSpeechOptions } from './speech.js';

@@ -61,6 +61,11 @@ export class TtsSpeech implements Speech {
     }
   }
 
+  /** The interpreter calls this with every document it loads (Speech.prepare). */
+  prepare(document: FlowDocument): void {
+    void this.prerender(document);
+  }
+
   /**
    * Renders every `<Say>` of the document in the background, in document order, so the
    * caller hears the first words without waiting. Resolves when they are all done;
@@ -119,7 +124,3 @@ export class TtsSpeech implements Speech {
   }
 }
 
-/** The background half of speech, for whoever loads documents (the stasis code). */
-export interface Prerenderer {
-  prerender(document: FlowDocument): Promise<void>;
-}

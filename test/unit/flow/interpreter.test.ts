@@ -248,6 +248,24 @@ describe('interpreter', () => {
     });
   });
 
+  it('offers every loaded document to the speech engine before running it', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(xmlResponse('<Say>second</Say>'));
+    });
+    const prepared: string[][] = [];
+    const speech: Speech = {
+      render: (text, voice) => Promise.resolve({ kind: 'speech', text, voice }),
+      prepare: (document) => prepared.push(document.verbs.map((verb) => verb.kind)),
+    };
+    try {
+      await runXml(xmlResponse(`<Say>first</Say><Callback url="${server.origin}/next"/>`), { fetcher: loopbackFetcher(), speech });
+    } finally {
+      await server.close();
+    }
+    expect(prepared).to.deep.equal([['Say', 'Callback'], ['Say']]);
+  });
+
   describe('the caller hanging up', () => {
     const longSpeech = (media: MediaRef): number => (media.kind === 'speech' ? 5000 : 0);
 
