@@ -1,5 +1,6 @@
 import { ConfigError, type Config } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
+import { openCallMedia, openMediaStore } from '../media.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../roles/http.js';
 import { startStasisRole, type StasisRole } from '../roles/stasis.js';
 import { startWorkerRole, type WorkerRole } from '../roles/worker.js';
@@ -24,10 +25,13 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   let worker: WorkerRole | undefined;
   let http: HttpRole | undefined;
   let stopping = false;
+  const needsStore = roles.includes('stasis') || roles.includes('http');
+  const store = needsStore ? await openMediaStore(config.media, log) : undefined;
 
-  if (roles.includes('stasis')) {
+  if (roles.includes('stasis') && store !== undefined) {
     if (config.ari === undefined) throw new ConfigError('ARI_URL', 'is required by the stasis role');
     if (config.appsFile === undefined) throw new ConfigError('APPS_FILE', 'is required by the stasis role');
+    const media = await openCallMedia(config.speech, config.media, store, config.policy, log.child({ role: 'media' }));
     stasis = startStasisRole(
       {
         ari: config.ari,
@@ -38,6 +42,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         maxBytes: config.callback.maxBytes,
         maxDocumentsPerCall: config.maxDocumentsPerCall,
         shutdownGraceMs: config.shutdownGraceMs,
+        ...media,
       },
       log.child({ role: 'stasis' }),
     );
@@ -55,12 +60,12 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
       log.child({ role: 'worker' }),
     );
   }
-  if (roles.includes('http')) {
+  if (roles.includes('http') && store !== undefined) {
     const readiness = (): Readiness => {
       if (stasis !== undefined) return stasis.status();
       return { ready: !stopping, draining: stopping };
     };
-    http = await startHttpRole({ port: config.http.port, readiness }, log.child({ role: 'http' }));
+    http = await startHttpRole({ port: config.http.port, readiness, store }, log.child({ role: 'http' }));
   }
   log.info({ roles }, 'started');
 

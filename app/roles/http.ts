@@ -1,7 +1,8 @@
-// The http role: /health (the process answers) and /ready (the roles in this process can
-// take work). Metrics, queues and media join it with later issues.
+// The http role: /health (the process answers), /ready (the roles in this process can
+// take work) and /media (speech and audio for Asterisk). Metrics and queues join it later.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/flow/ports.js';
+import { mediaRoutes, type MediaStore } from '../../lib/media/index.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -14,6 +15,8 @@ export interface HttpRoleOptions {
   readonly host?: string;
   /** Asked on each /ready; a process without a stasis role is ready while it is not stopping. */
   readonly readiness: () => Readiness;
+  /** Serves `/media/<sha256>.wav` from this store: what Asterisk fetches for speech and audio. */
+  readonly store: MediaStore;
 }
 
 export interface HttpRole {
@@ -25,6 +28,7 @@ export interface HttpRole {
 export async function startHttpRole(options: HttpRoleOptions, log: Logger): Promise<HttpRole> {
   const server: FastifyInstance = Fastify({ logger: false });
   server.get('/health', async () => ({ status: 'ok' }));
+  await server.register(mediaRoutes, { store: options.store });
   server.get('/ready', async (_request, reply) => {
     const readiness = options.readiness();
     return reply.code(readiness.ready ? 200 : 503).send(readiness);

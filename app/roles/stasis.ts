@@ -2,12 +2,10 @@
 // the queue; workers (this process's or others') run them.
 import type { SecretStore } from '../../lib/callback/types.js';
 import type { AriSettings, CallControlApp } from '../../lib/config/index.js';
-import type { Logger } from '../../lib/flow/ports.js';
+import type { AudioSource, Logger, Speech } from '../../lib/flow/ports.js';
 import {
   AppDirectory,
-  AriAudioSource,
   AriConnection,
-  NoSpeechEngine,
   StasisApp,
   type BackoffPolicy,
   type ConnectionState,
@@ -26,6 +24,10 @@ export interface StasisRoleOptions {
   /** How long a drain lets calls in progress go on. */
   readonly shutdownGraceMs: number;
   readonly backoff?: BackoffPolicy;
+  /** Renders `<Say>` (app/media.ts: the configured TTS engine). */
+  readonly speech: Speech;
+  /** Turns `<Play>` sources into what Asterisk plays (app/media.ts: remote audio, converted and served). */
+  readonly audio: AudioSource;
 }
 
 export interface StasisRole {
@@ -56,8 +58,8 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     rest: connection.rest,
     directory: new AppDirectory(options.apps),
     fetcherFor: queueFetchers(queue, options.apps, { secrets: options.secrets, maxBytes: options.maxBytes }),
-    speech: new NoSpeechEngine(),
-    audio: new AriAudioSource(),
+    speech: options.speech,
+    audio: options.audio,
     log,
     maxDocuments: options.maxDocumentsPerCall,
   });

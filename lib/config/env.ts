@@ -45,6 +45,29 @@ const schema = z.object({
   APPS_FILE: z.string().trim().optional(),
   HTTP_PORT: int(0, 65_535, 8080),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 30_000),
+  TTS_ENGINE: z.enum(['espeak', 'google']).default('espeak'),
+  TTS_RENDER_TIMEOUT_MS: int(100, 120_000, 5000),
+  TTS_PRERENDER_CONCURRENCY: int(1, 64, 2),
+  GOOGLE_TTS_API_KEY: z.string().trim().optional(),
+  GOOGLE_TTS_ACCESS_TOKEN: z.string().trim().optional(),
+  GOOGLE_TTS_ENDPOINT: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
+    .default('https://texttospeech.googleapis.com'),
+  GOOGLE_TTS_TIMEOUT_MS: int(100, 120_000, 10_000),
+  MEDIA_CACHE_DIR: z.string().trim().optional(),
+  MEDIA_CACHE_MAX_BYTES: int(1024 * 1024, Number.MAX_SAFE_INTEGER, 1024 * 1024 * 1024),
+  MEDIA_DIR: z.string().trim().regex(/^\//, 'must be an absolute path').optional(),
+  PUBLIC_BASE_URL: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^\s?#]+$/, 'must be an http(s) URL without query or fragment')
+    .optional(),
+  MEDIA_FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024, 20 * 1024 * 1024),
+  MEDIA_FETCH_TIMEOUT_MS: int(100, 600_000, 15_000),
+  MEDIA_TRANSCODE_TIMEOUT_MS: int(100, 600_000, 30_000),
+  MEDIA_REVALIDATE_MS: int(0, 86_400_000, 60_000),
 });
 
 export type EnvSettings = z.infer<typeof schema>;

@@ -4,12 +4,14 @@ import type { CallControlApp } from './apps.js';
 import { loadAppsFile } from './apps-file.js';
 import { ConfigError } from './errors.js';
 import { parseSigningSecrets, readEnv } from './env.js';
+import { mediaSettings, speechSettings, type MediaSettings, type SpeechSettings } from './media.js';
 import { secretStore } from './secrets.js';
 
 export { ConfigError } from './errors.js';
 export { AppsFileError } from './apps-errors.js';
 export { normaliseNumber, type CallControlApp, type FirstDocumentSource } from './apps.js';
 export { loadAppsFile, parseApps, type AppsFileOptions } from './apps-file.js';
+export type { MediaSettings, SpeechSettings } from './media.js';
 
 /** Where Asterisk's ARI is and how this engine registers on it. */
 export interface AriSettings {
@@ -45,6 +47,8 @@ export interface Config {
   readonly http: { readonly port: number };
   /** How long a drain lets calls in progress go on before hanging them up, in ms. */
   readonly shutdownGraceMs: number;
+  readonly speech: SpeechSettings;
+  readonly media: MediaSettings;
 }
 
 /** @throws ConfigError naming the setting that cannot be used. */
@@ -74,6 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(settings.APPS_FILE === undefined ? {} : { appsFile: settings.APPS_FILE }),
     http: { port: settings.HTTP_PORT },
     shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
+    speech: speechSettings(settings),
+    media: mediaSettings(settings),
   };
 }
 
