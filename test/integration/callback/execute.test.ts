@@ -43,7 +43,7 @@ describe('executeFetch against scripted servers', () => {
       expect(outcome.ok).to.equal(false);
       if (outcome.ok) return;
       expect(outcome.failure.code).to.equal('timeout');
-      expect(outcome.failure.reason).to.match(/^no valid answer within 300 ms/);
+      expect(outcome.failure.reason).to.match(/^no valid answer within (29\d|300) ms/);
       expect(outcome.attempts).to.equal(1);
       expect(elapsed).to.be.within(290, 300 + TOLERANCE_MS);
     });
@@ -83,11 +83,9 @@ describe('executeFetch against scripted servers', () => {
       report('503 until the end', elapsed, 600);
       expect(outcome.ok).to.equal(false);
       if (outcome.ok) return;
-      expect(outcome.failure).to.deep.equal({
-        code: 'timeout',
-        reason: 'no valid answer within 600 ms; last: the server answered 503',
-        status: 503,
-      });
+      // The reason names what was left of the budget when the fetch started: 600 ms, or a hair less.
+      expect(outcome.failure).to.include({ code: 'timeout', status: 503 });
+      expect(outcome.failure.reason).to.match(/^no valid answer within (59\d|600) ms; last: the server answered 503$/);
       expect(outcome.attempts).to.equal(s.requests.length).and.to.be.within(3, 6);
       expect(elapsed).to.be.below(600 + TOLERANCE_MS);
     });
@@ -145,7 +143,7 @@ describe('executeFetch against scripted servers', () => {
       expect(outcome.ok).to.equal(false);
       if (outcome.ok) return;
       expect(outcome.failure.code).to.equal('timeout');
-      expect(outcome.failure.reason).to.match(/^no valid answer within 300 ms; last: the (connection was reset|connection was closed)$/);
+      expect(outcome.failure.reason).to.match(/^no valid answer within (29\d|300) ms; last: the (connection was reset|connection was closed)$/);
       expect(outcome.attempts).to.be.above(1);
     });
 
@@ -157,10 +155,8 @@ describe('executeFetch against scripted servers', () => {
       report('connection refused', elapsed, 300);
       expect(outcome.ok).to.equal(false);
       if (outcome.ok) return;
-      expect(outcome.failure).to.deep.equal({
-        code: 'timeout',
-        reason: 'no valid answer within 300 ms; last: the server refused the connection',
-      });
+      expect(outcome.failure.code).to.equal('timeout');
+      expect(outcome.failure.reason).to.match(/^no valid answer within (29\d|300) ms; last: the server refused the connection$/);
       expect(outcome.attempts).to.be.above(1);
       expect(elapsed).to.be.below(300 + TOLERANCE_MS);
     });
