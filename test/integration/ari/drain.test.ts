@@ -7,8 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { FakeAri } from '../../support/fake-ari/index.js';
+import { UrlPolicy } from '../../../lib/callback/url-policy.js';
+import { httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_DEFAULTS, RemoteAudio } from '../../../lib/media/index.js';
+import { FakeAri, type RecordedAriRequest } from '../../support/fake-ari/index.js';
+import { closedPort, startServer, type ScriptedServer } from '../../support/http-servers.js';
 import { sharedRedisUrl, uniquePrefix } from '../../support/redis.js';
+import { silentLogger } from '../../support/silent-logger.js';
+import { pcmWav, tone } from '../../support/wav.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const APP = 'opentact-drain';
@@ -54,20 +59,46 @@ class ChildLog {
   }
 }
 
+/** The customer's prompts: two distinct tones. */
+const PROMPTS: Record<string, Buffer> = { '/short.wav': pcmWav(tone(300, 440), 8000), '/long.wav': pcmWav(tone(300, 660), 8000) };
+
+/**
+ * The id the engine stores a remote prompt under: its content, converted. Found with the
+ * same parts in this process (the child's store is named the same way), so the fake can
+ * tell the long prompt from the short one in `sound:<PUBLIC_BASE_URL>/media/<id>.wav`.
+ */
+async function storedId(url: string, dir: string): Promise<string> {
+  const store = await MediaStore.open({ dir, maxBytes: 1024 * 1024, log: silentLogger });
+  const audio = new RemoteAudio({ ...REMOTE_AUDIO_DEFAULTS, store, locator: httpLocator('http://id.invalid'), policy: new UrlPolicy('127.0.0.0/8'), recordings: NO_RECORDINGS, log: silentLogger });
+  const ref = await audio.fromUrl(url, new AbortController().signal);
+  const id = ref.kind === 'sound' ? /\/media\/([0-9a-f]{64})\.wav$/.exec(ref.uri)?.[1] : undefined;
+  if (id === undefined) throw new Error(`no media id in ${JSON.stringify(ref)}`);
+  return id;
+}
+
 describe('ARI: start and drain (child process)', function () {
   this.timeout(30_000);
   let fake: FakeAri;
+  let media: ScriptedServer;
   let dir: string;
   let child: ChildProcess | undefined;
 
   before(async function () {
-    fake = await FakeAri.start({ playbackMs: (media) => (media.includes('long') ? Infinity : 400) });
     dir = await mkdtemp(path.join(os.tmpdir(), 'opentact-drain-'));
+    media = await startServer((req, res) => {
+      const body = PROMPTS[req.url ?? ''];
+      if (!body) return res.writeHead(404).end();
+      return res.writeHead(200, { 'content-type': 'audio/wav' }).end(body);
+    });
+    const longId = await storedId(`${media.origin}/long.wav`, path.join(dir, 'ids'));
+    // Asterisk fetches the engine's /media URLs itself: so does the fake.
+    fake = await FakeAri.start({ fetchHttpMedia: true, playbackMs: (uri) => (uri.includes(longId) ? Infinity : 400) });
   });
 
   after(async function () {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     await fake.close();
+    await media.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -80,14 +111,15 @@ describe('ARI: start and drain (child process)', function () {
         '  - uuid: app-short',
         '    name: Short',
         '    numbers: ["15551270001"]',
-        '    xml: <Response><Play>http://media.invalid/short.wav</Play><Hangup/></Response>',
+        `    xml: <Response><Play>${media.origin}/short.wav</Play><Hangup/></Response>`,
         '  - uuid: app-long',
         '    name: Long',
         '    numbers: ["15551270002"]',
-        '    xml: <Response><Play>http://media.invalid/long.wav</Play><Hangup/></Response>',
+        `    xml: <Response><Play>${media.origin}/long.wav</Play><Hangup/></Response>`,
         '',
       ].join('\n'),
     );
+    const httpPort = await closedPort();
     child = spawn(process.execPath, ['--import', 'tsx', 'app/cli.ts', 'start'], {
       cwd: ROOT,
       env: {
@@ -99,7 +131,9 @@ describe('ARI: start and drain (child process)', function () {
         ARI_PASSWORD: fake.password,
         ARI_APP: APP,
         APPS_FILE: appsFile,
-        HTTP_PORT: '0',
+        HTTP_PORT: String(httpPort),
+        PUBLIC_BASE_URL: `http://127.0.0.1:${httpPort}`,
+        MEDIA_CACHE_DIR: path.join(dir, 'media'),
         SHUTDOWN_GRACE_MS: String(GRACE_MS),
         OUTBOUND_ALLOW: '127.0.0.0/8',
         LOG_LEVEL: 'info',
@@ -119,7 +153,10 @@ describe('ARI: start and drain (child process)', function () {
 
     const short = await fake.placeCall({ from: '15550001111', did: '15551270001', app: APP });
     const long = await fake.placeCall({ from: '15550001111', did: '15551270002', app: APP });
-    for (const call of [short, long]) await fake.waitForRequest((r) => r.path === `/ari/channels/${call.id}/play`, 5000);
+    const plays: RecordedAriRequest[] = [];
+    for (const call of [short, long]) plays.push(await fake.waitForRequest((r) => r.path === `/ari/channels/${call.id}/play`, 5000));
+    const urls = plays.map((play) => String(play.query['media']).slice('sound:'.length));
+    for (const url of urls) expect(url).to.match(new RegExp(`^${base}/media/[0-9a-f]{64}\\.wav$`));
 
     const signalled = Date.now();
     child.kill('SIGTERM');
@@ -141,5 +178,7 @@ describe('ARI: start and drain (child process)', function () {
     const [code, signal] = await exited;
     expect({ code, signal }).to.deep.equal({ code: 0, signal: null });
     expect(log.lines.some((l) => l.msg === 'stopped')).to.equal(true);
+    // Both prompts were fetched from the child's http role, as Asterisk would fetch them.
+    expect(fake.mediaFetches).to.have.deep.members(urls.map((url) => ({ url, status: 200 })));
   });
 });

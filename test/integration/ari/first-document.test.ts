@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ScriptedServer } from '../../support/http-servers.js';
-import { APP_NAME, AriSuite, CALLER, NEXT, SORRY, WELCOME, apps, describeRequests, xml } from './harness.js';
+import { APP_NAME, AriSuite, CALLER, apps, xml } from './harness.js';
 
 describe('ARI: routing and first documents', function () {
   const suite = new AriSuite('routing');
@@ -11,13 +11,14 @@ describe('ARI: routing and first documents', function () {
   let server: ScriptedServer;
 
   before(async function () {
+    const { welcome, next, sorry } = await suite.prompts();
     server = await suite.server((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/webhook') {
         webhookHits += 1;
         webhookQuery = url.searchParams;
         webhookMethod = req.method ?? '';
-        return xml(res, `<Response><Play>${NEXT}</Play></Response>`);
+        return xml(res, `<Response><Play>${next}</Play></Response>`);
       }
       if (url.pathname === '/slow') {
         // Holds the answer until the test releases it; notes when the client gives up.
@@ -40,14 +41,14 @@ describe('ARI: routing and first documents', function () {
           numbers: ['15551240002'],
           webhook_url: `${server.origin}/down`,
           webhook_request_timeout: 300,
-          fallback_xml: `<Response><Play>${SORRY}</Play></Response>`,
+          fallback_xml: `<Response><Play>${sorry}</Play></Response>`,
         },
         { uuid: 'app-nofallback', name: 'No fallback', numbers: ['15551240003'], webhook_url: `${server.origin}/down`, webhook_request_timeout: 300 },
         {
           uuid: 'app-slow',
           name: 'Slow',
           numbers: ['15551240004'],
-          xml: `<Response><Play>${WELCOME}</Play><Callback url="${server.origin}/slow" timeout="10000"/></Response>`,
+          xml: `<Response><Play>${welcome}</Play><Callback url="${server.origin}/slow" timeout="10000"/></Response>`,
         },
         { uuid: 'app-manual', name: 'Manual answer', numbers: ['15551240005'], auto_answer: false, xml: '<Response><Hangup/></Response>' },
       ]),
@@ -59,7 +60,7 @@ describe('ARI: routing and first documents', function () {
   it('hangs up a DID with no app with cause 1 (unallocated number) and plays nothing', async function () {
     const call = await suite.fake.placeCall({ from: CALLER, did: '15559999999', app: APP_NAME });
     await suite.fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${call.id}`, 5000);
-    expect(describeRequests(suite.channelRequests(call.id), call.id)).to.deep.equal(['DELETE 1']);
+    expect(suite.describe(call.id)).to.deep.equal(['DELETE 1']);
     const warning = suite.logger.entries.find((e) => e.msg?.includes('no Call Control App'));
     expect(warning?.obj).to.include({ channel: call.id, did: '15559999999' });
   });
@@ -70,7 +71,7 @@ describe('ARI: routing and first documents', function () {
     for (const call of [withPlus, noArgs]) {
       await suite.fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${call.id}`, 5000);
       // auto_answer: false, and <Hangup> needs no answer.
-      expect(describeRequests(suite.channelRequests(call.id), call.id)).to.deep.equal(['DELETE 16']);
+      expect(suite.describe(call.id)).to.deep.equal(['DELETE 16']);
     }
   });
 
@@ -84,19 +85,19 @@ describe('ARI: routing and first documents', function () {
     expect(webhookQuery.get('tn')).to.equal('15551240001');
     expect(webhookQuery.get('state')).to.equal('live');
     expect(webhookQuery.get('call')).to.match(/^[0-9a-f-]{36}$/);
-    expect(describeRequests(suite.channelRequests(call.id), call.id)).to.deep.equal(['POST answer', `POST play sound:${NEXT}`, 'DELETE 16']);
+    expect(suite.describe(call.id)).to.deep.equal(['POST answer', 'POST play next.wav', 'DELETE 16']);
   });
 
   it('runs fallback_xml when the webhook fails', async function () {
     const call = await suite.fake.placeCall({ from: CALLER, did: '15551240002', app: APP_NAME });
     await suite.fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${call.id}`, 5000);
-    expect(describeRequests(suite.channelRequests(call.id), call.id)).to.deep.equal(['POST answer', `POST play sound:${SORRY}`, 'DELETE 16']);
+    expect(suite.describe(call.id)).to.deep.equal(['POST answer', 'POST play sorry.wav', 'DELETE 16']);
   });
 
   it('hangs up with a logged reason when the webhook fails and there is no fallback_xml', async function () {
     const call = await suite.fake.placeCall({ from: CALLER, did: '15551240003', app: APP_NAME });
     await suite.fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${call.id}`, 5000);
-    expect(describeRequests(suite.channelRequests(call.id), call.id)).to.deep.equal(['POST answer', 'DELETE 41']);
+    expect(suite.describe(call.id)).to.deep.equal(['POST answer', 'DELETE 41']);
     const entry = suite.logger.entries.find((e) => e.msg === 'hanging up' && (e.obj as { channel?: string }).channel === call.id);
     expect(String((entry?.obj as { reason?: string }).reason)).to.match(/^the webhook failed: /);
   });

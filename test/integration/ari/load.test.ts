@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ARI_MAX_SOCKETS } from '../../../lib/ari/index.js';
-import { APP_NAME, AriSuite, CALLER, NEXT, WELCOME, apps, describeRequests, xml } from './harness.js';
+import { APP_NAME, AriSuite, CALLER, apps, xml } from './harness.js';
 
 const CALLS = 500;
 
@@ -15,19 +15,21 @@ describe('ARI: many calls at once', function () {
   const suite = new AriSuite('load');
 
   before(async function () {
-    const server = await suite.server((_req, res) => xml(res, `<Response><Play>${NEXT}</Play><Hangup/></Response>`));
+    const { welcome, next } = await suite.prompts();
+    const server = await suite.server((_req, res) => xml(res, `<Response><Play>${next}</Play><Hangup/></Response>`));
     await suite.start(
       apps([
         {
           uuid: 'app-load',
           name: 'Load',
           numbers: ['15551260001'],
-          xml: `<Response><Answer/><Play>${WELCOME}</Play><Callback url="${server.origin}/next" timeout="20000"/></Response>`,
+          xml: `<Response><Answer/><Say>Thank you for calling.</Say><Play>${welcome}</Play><Callback url="${server.origin}/next" timeout="20000"/></Response>`,
         },
       ]),
       { fake: { playbackMs: () => 50 }, requestTimeoutMs: 10_000 },
     );
-    // One call first, so that connection pools and lazy state exist before the baseline.
+    // One call first, so that connection pools and lazy state exist before the baseline
+    // (and the Say is rendered, the prompts fetched, converted and fetched by the fake).
     const warm = await suite.fake.placeCall({ from: CALLER, did: '15551260001', app: APP_NAME });
     await suite.fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${warm.id}`, 5000);
     await suite.role.app.whenIdle();
@@ -46,10 +48,11 @@ describe('ARI: many calls at once', function () {
     );
     await suite.role.app.whenIdle();
     for (const call of calls) {
-      expect(describeRequests(suite.channelRequests(call.id), call.id), call.id).to.deep.equal([
+      expect(suite.describe(call.id), call.id).to.deep.equal([
         'POST answer',
-        `POST play sound:${WELCOME}`,
-        `POST play sound:${NEXT}`,
+        'POST play say:Thank you for calling.',
+        'POST play welcome.wav',
+        'POST play next.wav',
         'DELETE 16',
       ]);
     }

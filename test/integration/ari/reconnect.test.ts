@@ -1,30 +1,28 @@
 import { expect } from 'chai';
-import { APP_NAME, AriSuite, CALLER, NEXT, apps, describeRequests, xml } from './harness.js';
-
-const LONG = 'http://media.invalid/long.wav';
-const SHORT = 'http://media.invalid/short.wav';
+import { APP_NAME, AriSuite, CALLER, apps, xml } from './harness.js';
 
 describe('ARI: Asterisk going away and coming back', function () {
   const suite = new AriSuite('reconnect');
 
   before(async function () {
-    const server = await suite.server((_req, res) => xml(res, `<Response><Play>${NEXT}</Play><Hangup/></Response>`));
+    const { long, short, next } = await suite.prompts();
+    const server = await suite.server((_req, res) => xml(res, `<Response><Play>${next}</Play><Hangup/></Response>`));
     await suite.start(
       apps([
         {
           uuid: 'app-long',
           name: 'Long',
           numbers: ['15551250001'],
-          xml: `<Response><Play>${LONG}</Play><Callback url="${server.origin}/next"/></Response>`,
+          xml: `<Response><Play>${long}</Play><Callback url="${server.origin}/next"/></Response>`,
         },
         {
           uuid: 'app-short',
           name: 'Short',
           numbers: ['15551250002'],
-          xml: `<Response><Play>${SHORT}</Play><Hangup/></Response>`,
+          xml: `<Response><Play>${short}</Play><Hangup/></Response>`,
         },
       ]),
-      { fake: { playbackMs: (media) => (media.includes('long') ? 300 : media.includes('short') ? 100 : 10) } },
+      { playbackMs: (label) => (label === 'long.wav' ? 300 : label === 'short.wav' ? 100 : 10) },
     );
   });
 
@@ -44,10 +42,10 @@ describe('ARI: Asterisk going away and coming back', function () {
     await reconnected(mark);
     await suite.fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${call.id}`, 5000);
     await suite.role.app.whenIdle();
-    expect(describeRequests(suite.channelRequests(call.id), call.id)).to.deep.equal([
+    expect(suite.describe(call.id)).to.deep.equal([
       'POST answer',
-      `POST play sound:${LONG}`,
-      `POST play sound:${NEXT}`,
+      'POST play long.wav',
+      'POST play next.wav',
       'DELETE 16',
     ]);
     expect(suite.logger.entries.filter((e) => e.msg === 'ARI WebSocket closed; reconnecting')).to.have.length.at.least(1);
@@ -66,7 +64,7 @@ describe('ARI: Asterisk going away and coming back', function () {
     await suite.role.app.whenIdle();
     expect(suite.fake.droppedEvents.some((e) => e.type === 'PlaybackFinished' && e.playback?.id === playbackId)).to.equal(true);
     expect(suite.fake.requests.some((r) => r.method === 'GET' && r.path === `/ari/playbacks/${playbackId}` && r.status === 404)).to.equal(true);
-    expect(describeRequests(suite.channelRequests(call.id), call.id)).to.deep.equal(['POST answer', `POST play sound:${SHORT}`, 'DELETE 16']);
+    expect(suite.describe(call.id)).to.deep.equal(['POST answer', 'POST play short.wav', 'DELETE 16']);
   });
 
   it('ends the flow of a channel that hung up while disconnected', async function () {
@@ -93,6 +91,6 @@ describe('ARI: Asterisk going away and coming back', function () {
     await reconnected(mark);
     const call = await suite.fake.placeCall({ from: CALLER, did: '15551250002', app: APP_NAME });
     await suite.fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${call.id}`, 5000);
-    expect(describeRequests(suite.channelRequests(call.id), call.id)).to.deep.equal(['POST answer', `POST play sound:${SHORT}`, 'DELETE 16']);
+    expect(suite.describe(call.id)).to.deep.equal(['POST answer', 'POST play short.wav', 'DELETE 16']);
   });
 });
