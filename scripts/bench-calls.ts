@@ -1,7 +1,10 @@
-// Concurrent calls through the fake ARI: every call is answered, plays a sound, fetches
-// its next document from a local HTTP server through the queue (a worker in this
-// process), and hangs up. Prints calls per second, p50/p99 from StasisStart to the answer
-// request and to the hang-up request, and heap per live call.
+// Concurrent calls through the fake ARI: every call is answered, says a sentence
+// (espeak-ng, rendered once and then played from the media store), plays a WAV from a
+// local "customer" server (fetched and converted once), fetches its next document from a
+// local HTTP server through the queue (a worker in this process), and hangs up. The fake
+// Asterisk fetches the /media URLs from this process's http role as Asterisk would.
+// Prints calls per second, p50/p99 from StasisStart to the answer request and to the
+// hang-up request, and heap per live call.
 //
 //   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000]
 //
@@ -12,16 +15,23 @@
 // the heap figure to be meaningful. REDIS_URL to use a running Redis; else one is started.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startStasisRole } from '../app/roles/stasis.js';
+import { startHttpRole } from '../app/roles/http.js';
+import { startStasisRole, type StasisRole } from '../app/roles/stasis.js';
 import { UrlPolicy } from '../lib/callback/index.js';
 import { parseApps } from '../lib/config/index.js';
+import { httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_DEFAULTS, RemoteAudio } from '../lib/media/index.js';
 import { CallbackWorker } from '../lib/queue/index.js';
+import { EspeakEngine, TtsSpeech } from '../lib/tts/index.js';
 import { FakeAri } from '../test/support/fake-ari/index.js';
 import { startServer } from '../test/support/http-servers.js';
 import { startRedisServer, type RedisServer } from '../test/support/redis.js';
 import { stderrLogger } from '../test/support/stderr-logger.js';
+import { pcmWav, tone } from '../test/support/wav.js';
 
 const APP = 'opentact-bench';
 const DID = '15551280001';
@@ -31,12 +41,22 @@ type FromFake =
   | { readonly type: 'ready'; readonly url: string; readonly username: string; readonly password: string }
   | { readonly type: 'placed' }
   | { readonly type: 'plays' }
-  | { readonly type: 'stats'; readonly answerMs: number[]; readonly hangupMs: number[]; readonly firstStart: number; readonly lastHangup: number; readonly incomplete: number };
+  | {
+      readonly type: 'stats';
+      readonly answerMs: number[];
+      readonly hangupMs: number[];
+      readonly firstStart: number;
+      readonly lastHangup: number;
+      readonly incomplete: number;
+      readonly mediaFetches: number;
+      readonly failedFetches: number;
+    };
 
 // ---- the fake Asterisk (child process) ------------------------------------------------------
 
 async function fakeChild(playMs: number): Promise<void> {
-  const fake = await FakeAri.start({ playbackMs: () => playMs });
+  // Asterisk fetches sound:http… media itself (its HTTP media cache): so does the fake.
+  const fake = await FakeAri.start({ playbackMs: () => playMs, fetchHttpMedia: true });
   const send = (message: FromFake): void => {
     process.send?.(message);
   };
@@ -64,7 +84,8 @@ async function fakeChild(playMs: number): Promise<void> {
         );
         send({ type: 'plays' });
       } else {
-        send({ type: 'stats', ...stats(fake, channelIds) });
+        const failedFetches = fake.mediaFetches.filter((f) => f.status !== 200).length;
+        send({ type: 'stats', ...stats(fake, channelIds), mediaFetches: fake.mediaFetches.length, failedFetches });
         await fake.close();
         process.disconnect?.();
       }
@@ -155,7 +176,12 @@ async function main(): Promise<void> {
   let redis: RedisServer | undefined;
   const redisUrl = process.env['REDIS_URL'] || (redis = await startRedisServer()).url;
   const prefix = `bench-calls-${process.pid}`;
-  const server = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'application/xml' }).end('<Response><Hangup/></Response>'));
+  // The customer's side: the next document, and a prompt to play.
+  const prompt = pcmWav(tone(500, 440), 8000);
+  const server = await startServer((req, res) => {
+    if (req.url === '/hello.wav') return res.writeHead(200, { 'content-type': 'audio/wav' }).end(prompt);
+    return res.writeHead(200, { 'content-type': 'application/xml' }).end('<Response><Hangup/></Response>');
+  });
   const worker = await CallbackWorker.start(
     { connection: redisUrl, prefix, concurrency: 200, policy: new UrlPolicy('127.0.0.0/8'), secrets: { get: () => undefined } },
     log,
@@ -168,7 +194,7 @@ async function main(): Promise<void> {
           uuid: 'bench',
           name: 'Bench',
           numbers: [DID],
-          xml: `<Response><Answer/><Play>http://media.invalid/hello.wav</Play><Callback url="${server.origin}/next" timeout="30000"/></Response>`,
+          xml: `<Response><Answer/><Say>Thank you for calling.</Say><Play>${server.origin}/hello.wav</Play><Callback url="${server.origin}/next" timeout="30000"/></Response>`,
         },
       ],
     },
@@ -178,7 +204,17 @@ async function main(): Promise<void> {
   const ready = new Promise<FromFake>((resolve) => child.once('message', (m: FromFake) => resolve(m)));
   const fakeInfo = await ready;
   if (fakeInfo.type !== 'ready') throw new Error('the fake ARI did not start');
-  const role = startStasisRole(
+  // Speech and media as `start` wires them: a store in a temporary directory, the http
+  // role serving /media from it, espeak-ng, remote audio under the URL policy.
+  const policy = new UrlPolicy('127.0.0.0/8');
+  const mediaDir = await mkdtemp(join(tmpdir(), 'bench-calls-media-'));
+  const store = await MediaStore.open({ dir: mediaDir, maxBytes: 256 * 1024 * 1024, log });
+  let role: StasisRole | undefined;
+  const http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness: () => role?.status() ?? { ready: false }, store }, log);
+  const locator = httpLocator(`http://127.0.0.1:${http.port}`);
+  const speech = new TtsSpeech({ engine: await EspeakEngine.create({ log }), store, locator, renderTimeoutMs: 5000, log });
+  const audio = new RemoteAudio({ ...REMOTE_AUDIO_DEFAULTS, store, locator, policy, recordings: NO_RECORDINGS, log });
+  role = startStasisRole(
     {
       ari: { url: fakeInfo.url, username: fakeInfo.username, password: fakeInfo.password, app: APP, requestTimeoutMs: 10_000 },
       apps,
@@ -188,6 +224,8 @@ async function main(): Promise<void> {
       maxBytes: 256 * 1024,
       maxDocumentsPerCall: 100,
       shutdownGraceMs: 1000,
+      speech,
+      audio,
     },
     log,
   );
@@ -214,11 +252,14 @@ async function main(): Promise<void> {
     `StasisStart → answer: p50 ${percentile(result.answerMs, 50)} ms, p99 ${percentile(result.answerMs, 99)} ms, max ${percentile(result.answerMs, 100)} ms`,
     `StasisStart → hang-up: p50 ${percentile(result.hangupMs, 50)} ms, p99 ${percentile(result.hangupMs, 99)} ms`,
     `heap per live call: ${(heapPerCall / 1024).toFixed(1)} KB (${live} live${(globalThis as { gc?: unknown }).gc ? ', after gc' : ', no --expose-gc: not collected'})`,
+    `media: ${store.size} bytes stored; the fake Asterisk fetched /media ${result.mediaFetches} times (${result.failedFetches} failed); the customer server served the prompt ${server.requests.filter((r) => r.url === '/hello.wav').length} times`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
   await role.stop();
   await worker.close();
+  await http.stop();
+  await rm(mediaDir, { recursive: true, force: true });
   await server.close();
   if (child.connected) child.disconnect();
   if (child.exitCode === null) await once(child, 'exit');
