@@ -5,7 +5,7 @@ export { AriCall, type AriCallOptions } from './ari-call.js';
 export { AppDirectory } from './directory.js';
 export { ChannelDispatcher, type ChannelEventHandler } from './dispatcher.js';
 export { OwnChannels, INTERNAL_CHANNEL_ARG } from './own-channels.js';
-export { NoSpeechEngine, AriAudioSource, mediaUri } from './media.js';
+export { mediaUri } from './media.js';
 export { ClientRest, type AriRest } from './rest.js';
 export { AriRequestError, AriNotFoundError, AriTimeoutError, AriNotConnectedError } from './errors.js';
 export { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';

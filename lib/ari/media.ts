@@ -1,24 +1,6 @@
-// What the flow plays on an ARI channel, until the speech and media issues land.
+// What ARI's play operation is given for a MediaRef.
 import { VerbFailure } from '../flow/failure.js';
-import type { AudioSource, MediaRef, Speech } from '../flow/ports.js';
-
-/** No speech engine yet: `<Say>` fails clearly and its error branch runs. */
-export class NoSpeechEngine implements Speech {
-  async render(): Promise<MediaRef> {
-    throw new VerbFailure('speech', 'no speech engine is configured');
-  }
-}
-
-/** `<Play>` sources as URIs Asterisk plays itself (it fetches http(s) sounds). */
-export class AriAudioSource implements AudioSource {
-  async fromUrl(url: string): Promise<MediaRef> {
-    return { kind: 'sound', uri: `sound:${url}` };
-  }
-
-  async fromRecording(tag: string): Promise<MediaRef> {
-    return { kind: 'recording', tag };
-  }
-}
+import type { MediaRef } from '../flow/ports.js';
 
 /** The media URI for ARI's play operation. */
 export function mediaUri(media: MediaRef): string {
