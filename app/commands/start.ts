@@ -25,12 +25,35 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   let worker: WorkerRole | undefined;
   let http: HttpRole | undefined;
   let stopping = false;
-  const needsStore = roles.includes('stasis') || roles.includes('http');
+  const runsStasis = roles.includes('stasis');
+  if (runsStasis && config.ari === undefined) throw new ConfigError('ARI_URL', 'is required by the stasis role');
+  if (runsStasis && config.appsFile === undefined) throw new ConfigError('APPS_FILE', 'is required by the stasis role');
+  const needsStore = runsStasis || roles.includes('http');
   const store = needsStore ? await openMediaStore(config.media, log) : undefined;
 
-  if (roles.includes('stasis') && store !== undefined) {
-    if (config.ari === undefined) throw new ConfigError('ARI_URL', 'is required by the stasis role');
-    if (config.appsFile === undefined) throw new ConfigError('APPS_FILE', 'is required by the stasis role');
+  // http first: the stasis role hands Asterisk /media URLs from its first call on.
+  if (roles.includes('http') && store !== undefined) {
+    const readiness = (): Readiness => {
+      if (stasis !== undefined) return stasis.status();
+      if (runsStasis) return { ready: false, starting: true };
+      return { ready: !stopping, draining: stopping };
+    };
+    http = await startHttpRole({ port: config.http.port, readiness, store }, log.child({ role: 'http' }));
+  }
+  if (roles.includes('worker')) {
+    worker = await startWorkerRole(
+      {
+        connection: redisUrl,
+        prefix: config.queue.prefix,
+        concurrency: config.queue.concurrency,
+        maxBytes: config.callback.maxBytes,
+        policy: config.policy,
+        secrets: config.secrets,
+      },
+      log.child({ role: 'worker' }),
+    );
+  }
+  if (runsStasis && config.ari !== undefined && store !== undefined) {
     const media = await openCallMedia(config.speech, config.media, store, config.policy, log.child({ role: 'media' }));
     stasis = startStasisRole(
       {
@@ -46,26 +69,6 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
       },
       log.child({ role: 'stasis' }),
     );
-  }
-  if (roles.includes('worker')) {
-    worker = await startWorkerRole(
-      {
-        connection: redisUrl,
-        prefix: config.queue.prefix,
-        concurrency: config.queue.concurrency,
-        maxBytes: config.callback.maxBytes,
-        policy: config.policy,
-        secrets: config.secrets,
-      },
-      log.child({ role: 'worker' }),
-    );
-  }
-  if (roles.includes('http') && store !== undefined) {
-    const readiness = (): Readiness => {
-      if (stasis !== undefined) return stasis.status();
-      return { ready: !stopping, draining: stopping };
-    };
-    http = await startHttpRole({ port: config.http.port, readiness, store }, log.child({ role: 'http' }));
   }
   log.info({ roles }, 'started');
 
