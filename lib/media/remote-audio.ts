@@ -13,6 +13,7 @@ import { download, type DownloadResult, type Validators } from './download.js';
 import type { MediaLocator } from './locator.js';
 import { MediaStore, MediaStoreError, type StoredMedia } from './store.js';
 import { TranscodeError, transcodeToTelephony } from './transcode.js';
+import { waitUnlessAborted } from './abortable.js';
 
 /** Finds a stored recording by its `<Record tag>`. */
 export interface RecordingLookup {
@@ -91,13 +92,13 @@ export class RemoteAudio implements AudioSource {
       if (error instanceof PolicyRefusal) throw new VerbFailure('policy', error.reason);
       throw error;
     }
-    const media = this.#fresh(href) ?? (await waitUnlessAborted(this.#flight(href), signal));
+    const media = this.#fresh(href) ?? (await waitUnlessAborted(this.#flight(href), signal, cancelled));
     return this.#options.locator(media);
   }
 
   async fromRecording(tag: string, signal: AbortSignal): Promise<MediaRef> {
     if (signal.aborted) throw cancelled();
-    const found = await waitUnlessAborted(this.#options.recordings.find(tag), signal);
+    const found = await waitUnlessAborted(this.#options.recordings.find(tag), signal, cancelled);
     if (!found) throw new VerbFailure('media', `no recording named "${tag}"`);
     return found;
   }
@@ -217,21 +218,4 @@ function isTransient(result: DownloadResult & { kind: 'failure' }): boolean {
 
 function cancelled(): VerbFailure {
   return new VerbFailure('cancelled', 'the audio fetch was cancelled');
-}
-
-function waitUnlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

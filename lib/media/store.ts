@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../flow/ports.js';
+import { waitUnlessAborted } from './abortable.js';
 
 export interface StoredMedia {
   /** 64 lowercase hex characters: the sha256 of the key. */
@@ -121,7 +122,7 @@ export class MediaStore {
       flight.catch(() => undefined);
       this.#flights.set(id, flight);
     }
-    return signal ? waitUnlessAborted(flight, signal) : flight;
+    return signal ? waitUnlessAborted(flight, signal, () => abortedError(signal)) : flight;
   }
 
   /** A stored file by id (touches its last use), or undefined. */
@@ -274,22 +275,6 @@ function abortedError(signal: AbortSignal): MediaStoreError {
   return new MediaStoreError('aborted', 'the caller stopped waiting', { cause: signal.reason });
 }
 
-function waitUnlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 function isNotFound(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === 'ENOENT';
