@@ -2,7 +2,6 @@
 // it streams in and the request aborted as soon as it is too large. Whether to try again
 // is decided by the caller (execute.ts).
 import http from 'node:http';
-import https from 'node:https';
 import got, { type NormalizedOptions } from 'got';
 import type { FetchFailure } from '../flow/ports.js';
 import { classifyError, MAX_REDIRECTS, RedirectLoopError } from './classify.js';
@@ -29,19 +28,6 @@ export interface AttemptOptions {
   readonly readBody: boolean;
   /** The signature header for a redirected request, or undefined when nothing is signed. */
   readonly sign: (url: URL, method: string, body: string) => string | undefined;
-}
-
-// Connections are pooled per policy: a socket opened under a permissive allow-list must
-// not be reused under a stricter one.
-const agentsByPolicy = new WeakMap<UrlPolicy, { http: http.Agent; https: https.Agent }>();
-
-function agentsFor(policy: UrlPolicy): { http: http.Agent; https: https.Agent } {
-  let agents = agentsByPolicy.get(policy);
-  if (!agents) {
-    agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-    agentsByPolicy.set(policy, agents);
-  }
-  return agents;
 }
 
 function tooLarge(maxBytes: number): AttemptResult {
@@ -88,7 +74,7 @@ export function attempt(options: AttemptOptions): Promise<AttemptResult> {
     followRedirect: true,
     maxRedirects: MAX_REDIRECTS,
     dnsLookup: policy.lookup,
-    agent: agentsFor(policy),
+    agent: policy.agents,
     signal,
     hooks: { beforeRedirect: [beforeRedirect] },
   });

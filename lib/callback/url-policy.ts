@@ -3,6 +3,8 @@
 // that resolves to a public address first and a private one later (DNS rebinding) is
 // still refused, and so is every redirect target.
 import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 
 /** Why an address is refused by default. */
@@ -81,6 +83,7 @@ function normalizeHost(host: string): string {
 }
 
 export class UrlPolicy {
+  private pooled: { readonly http: http.Agent; readonly https: https.Agent } | undefined;
   private readonly allowedHosts = new Set<string>();
   private readonly allowedAddresses = new net.BlockList();
   private readonly resolve: Resolver;
@@ -96,6 +99,15 @@ export class UrlPolicy {
       const entry = raw.trim();
       if (entry !== '') this.addEntry(entry);
     }
+  }
+
+  /**
+   * Keep-alive connection pools for requests made under this policy. Pooled per policy: a
+   * socket opened under a permissive allow-list must not be reused under a stricter one.
+   */
+  get agents(): { readonly http: http.Agent; readonly https: https.Agent } {
+    this.pooled ??= { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+    return this.pooled;
   }
 
   private addEntry(entry: string): void {

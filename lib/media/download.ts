@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
-import https from 'node:https';
 import { once } from 'node:events';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -73,19 +72,6 @@ class Meter extends Transform {
   }
 }
 
-// Pooled per policy, like the callback fetcher's: a socket opened under a permissive
-// allow-list must not be reused under a stricter one.
-const agentsByPolicy = new WeakMap<UrlPolicy, { http: http.Agent; https: https.Agent }>();
-
-function agentsFor(policy: UrlPolicy): { http: http.Agent; https: https.Agent } {
-  let agents = agentsByPolicy.get(policy);
-  if (!agents) {
-    agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-    agentsByPolicy.set(policy, agents);
-  }
-  return agents;
-}
-
 const tooLarge = (maxBytes: number): DownloadResult => ({
   kind: 'failure',
   failure: { code: 'too_large', reason: `the audio file is larger than ${maxBytes} bytes` },
@@ -132,7 +118,7 @@ export async function download(url: string, options: DownloadOptions): Promise<D
     followRedirect: true,
     maxRedirects: MAX_REDIRECTS,
     dnsLookup: policy.lookup,
-    agent: agentsFor(policy),
+    agent: policy.agents,
     hooks: { beforeRedirect: [beforeRedirect] },
   });
 
