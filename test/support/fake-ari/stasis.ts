@@ -1076,10 +1076,12 @@ export class Stasis {
     let quietSince = started;
     let talkedMs = 0;
     let signal: RecordingSignal | 'timeout';
+    let limitAt = Infinity;
     for (;;) {
       const now = Date.now();
       const silenceEnd = talking ? Infinity : quietSince + silenceLimit;
-      signal = await rec.signals.next(Math.max(0, Math.min(deadline, silenceEnd) - now));
+      limitAt = Math.min(deadline, silenceEnd);
+      signal = await rec.signals.next(Math.max(0, limitAt - now));
       if (signal === 'talk' || signal === 'silent') {
         const at = Date.now();
         if (signal === 'talk' && !talking) {
@@ -1094,7 +1096,8 @@ export class Stasis {
       }
       break;
     }
-    const ended = Date.now();
+    // A timer may fire a millisecond before its time: a limit that was reached was reached in full.
+    const ended = signal === 'timeout' ? Math.max(Date.now(), limitAt) : Date.now();
     if (talking) talkedMs += ended - quietSince;
     ch.recording = undefined;
     rec.durationSeconds = Math.floor((ended - started) / secondMs);
