@@ -137,8 +137,9 @@ describe('fake ARI: outbound channels, bridges, recordings', () => {
     h.fake.setCallerTalking(id, false);
     const done = (await finished).recording;
     expect(done.state).to.equal('done');
-    expect(done.duration).to.be.within(6, 8);
-    expect(done.talking_duration).to.be.within(4, 6);
+    // Wide bounds: the 100 ms of talk are wall-clock time, which a loaded machine stretches.
+    expect(done.duration).to.be.within(6, 10);
+    expect(done.talking_duration).to.be.within(4, 8);
     expect(done.silence_duration).to.equal((done.duration ?? 0) - (done.talking_duration ?? 0));
   });
 
