@@ -280,7 +280,7 @@ describe('executeFetch against scripted servers', () => {
       const elapsed = since(start);
       console.log(`      cancelled ${elapsed} ms after the abort`);
       expect(outcome).to.deep.equal({ ok: false, attempts: 1, failure: { code: 'cancelled', reason: 'the fetch was cancelled' } });
-      expect(elapsed).to.be.below(50);
+      expect(elapsed).to.be.below(250); // at once, next to the seconds the fetch would have taken
     });
 
     it('resolves cancelled when the signal aborts during a backoff wait', async () => {
@@ -302,7 +302,7 @@ describe('executeFetch against scripted servers', () => {
       controller.abort();
       const outcome = await pending;
       expect(outcome).to.deep.equal({ ok: false, attempts: 1, failure: { code: 'cancelled', reason: 'the fetch was cancelled' } });
-      expect(since(start)).to.be.below(50);
+      expect(since(start)).to.be.below(250); // at once, next to the seconds the fetch would have taken
     });
 
     it('makes no request when the signal has already aborted', async () => {

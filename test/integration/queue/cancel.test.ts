@@ -47,7 +47,7 @@ describe('queue: the caller hanging up', () => {
     report(`cancelled ${elapsed} ms after the hang-up`);
     expect(result).to.deep.include({ ok: false });
     expect(!result.ok && result.failure.code).to.equal('cancelled');
-    expect(elapsed).to.be.below(50);
+    expect(elapsed).to.be.below(250); // at once, next to the seconds the fetch would have taken
 
     expect(await held.get(req.fields.call)).to.equal(true);
     await finished;
@@ -72,7 +72,7 @@ describe('queue: the caller hanging up', () => {
     const started = performance.now();
     hangUp.abort();
     const result = await pending;
-    expect(since(started)).to.be.below(50);
+    expect(since(started)).to.be.below(250); // at once, next to the seconds the fetch would have taken
     expect(!result.ok && result.failure.code).to.equal('cancelled');
     await removed;
     expect(await inspector.getJob(jobId)).to.equal(undefined);
