@@ -28,7 +28,7 @@ export interface FetchSpec {
   readonly signingKeyId?: string;
   /** Absolute deadline, epoch ms: no attempt starts that cannot finish before it. */
   readonly deadline: number;
-  /** 'document': a 2xx body must be a valid Opentact document. 'status': any 2xx will do (`<Curl>`). */
+  /** 'document': a 2xx body must be a valid Opentact document. 'status': a 2xx of whatever body will do (`<Curl>`). */
   readonly expect: 'document' | 'status';
 }
 
