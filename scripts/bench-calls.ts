@@ -6,7 +6,7 @@
 // Prints calls per second, p50/p99 from StasisStart to the answer request and to the
 // hang-up request, and heap per live call.
 //
-//   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000]
+//   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000] [--max-connections 50]
 //
 // Calls arrive at --rate per second (0: all at once) and play for --play-ms, long enough
 // by default for all of them to be live together when the heap is measured.
@@ -164,12 +164,14 @@ async function main(): Promise<void> {
       calls: { type: 'string', default: '1000' },
       'play-ms': { type: 'string', default: '6000' },
       rate: { type: 'string', default: '250' },
+      'max-connections': { type: 'string', default: '50' },
       'fake-child': { type: 'boolean', default: false },
     },
   });
   const calls = Number(values.calls);
   const playMs = Number(values['play-ms']);
   const rate = Number(values.rate);
+  const maxConnections = Number(values['max-connections']);
   if (values['fake-child']) return fakeChild(playMs);
 
   const log = stderrLogger('warn');
@@ -216,7 +218,7 @@ async function main(): Promise<void> {
   const audio = new RemoteAudio({ ...REMOTE_AUDIO_DEFAULTS, store, locator, policy, recordings: NO_RECORDINGS, log });
   role = startStasisRole(
     {
-      ari: { url: fakeInfo.url, username: fakeInfo.username, password: fakeInfo.password, app: APP, requestTimeoutMs: 10_000 },
+      ari: { url: fakeInfo.url, username: fakeInfo.username, password: fakeInfo.password, app: APP, requestTimeoutMs: 10_000, maxConnections },
       apps,
       redisUrl,
       queuePrefix: prefix,

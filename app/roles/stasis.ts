@@ -49,6 +49,7 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
       password: ari.password,
       app: ari.app,
       requestTimeoutMs: ari.requestTimeoutMs,
+      maxSockets: ari.maxConnections,
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     },
     log,

@@ -19,13 +19,15 @@ export type ConnectionState = 'connecting' | 'connected' | 'stopped';
  * (http.conf, default 100) and refuses the rest; past this many, requests wait for a free
  * connection. ari-client's HTTP layer takes no agent, so the cap is set on Node's global
  * agents (it applies per origin: the ARI host is the one this process talks to through
- * them; callbacks have agents of their own).
+ * them; callbacks have agents of their own). Raise it (ARI_MAX_CONNECTIONS) together with
+ * `sessionlimit`: under a burst of new calls, requests queued behind the cap dominate the
+ * time from StasisStart to answer.
  */
 export const ARI_MAX_SOCKETS = 50;
 
-function capGlobalAgents(): void {
+function capGlobalAgents(maxSockets: number): void {
   for (const agent of [http.globalAgent, https.globalAgent]) {
-    if (agent.maxSockets === Infinity) agent.maxSockets = ARI_MAX_SOCKETS;
+    if (agent.maxSockets === Infinity) agent.maxSockets = maxSockets;
   }
 }
 
@@ -36,6 +38,8 @@ export interface AriConnectionOptions {
   readonly password: string;
   readonly app: string;
   readonly requestTimeoutMs: number;
+  /** HTTP connections to Asterisk at once (default ARI_MAX_SOCKETS). */
+  readonly maxSockets?: number;
   readonly backoff?: BackoffPolicy;
   /** A socket that has not answered a ping within this interval is dropped. Default 10 s. */
   readonly pingIntervalMs?: number;
@@ -102,7 +106,7 @@ export class AriConnection {
   start(listener: ConnectionListener): void {
     if (this.running) return;
     this.listener = listener;
-    capGlobalAgents();
+    capGlobalAgents(this.options.maxSockets ?? ARI_MAX_SOCKETS);
     this.log.info({ url: this.options.url, app: this.options.app }, 'connecting to ARI');
     this.running = this.loop();
   }

@@ -42,6 +42,7 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/, 'may hold letters, digits and _ . - only')
     .default('opentact'),
   ARI_REQUEST_TIMEOUT_MS: int(100, 120_000, 5000),
+  ARI_MAX_CONNECTIONS: int(1, 10_000, 50),
   APPS_FILE: z.string().trim().optional(),
   HTTP_PORT: int(0, 65_535, 8080),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 30_000),

@@ -23,6 +23,8 @@ export interface AriSettings {
   readonly app: string;
   /** Budget of every ARI REST request, in ms. */
   readonly requestTimeoutMs: number;
+  /** HTTP connections to Asterisk at once; keep it under `sessionlimit` in http.conf. */
+  readonly maxConnections: number;
 }
 
 /** Everything the roles and commands need from the environment, validated. */
@@ -93,5 +95,6 @@ function ariSettings(settings: ReturnType<typeof readEnv>): AriSettings | undefi
     password: settings.ARI_PASSWORD,
     app: settings.ARI_APP,
     requestTimeoutMs: settings.ARI_REQUEST_TIMEOUT_MS,
+    maxConnections: settings.ARI_MAX_CONNECTIONS,
   };
 }

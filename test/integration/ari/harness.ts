@@ -184,6 +184,7 @@ export class AriSuite {
           password: this.fake.password,
           app: APP_NAME,
           requestTimeoutMs: options.requestTimeoutMs ?? 2000,
+          maxConnections: 50,
         },
         apps: appList,
         redisUrl,
