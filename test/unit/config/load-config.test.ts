@@ -28,7 +28,15 @@ describe('config: loadConfig', function () {
 
   it('reads the ARI settings', function () {
     const config = loadConfig({ ARI_URL: 'http://asterisk:8088/ari', ARI_USERNAME: 'u', ARI_PASSWORD: 'p', ARI_REQUEST_TIMEOUT_MS: '750' });
-    expect(config.ari).to.deep.equal({ url: 'http://asterisk:8088', username: 'u', password: 'p', app: 'opentact', requestTimeoutMs: 750 });
+    expect(config.ari).to.deep.equal({
+      url: 'http://asterisk:8088',
+      username: 'u',
+      password: 'p',
+      app: 'opentact',
+      requestTimeoutMs: 750,
+      maxConnections: 50,
+    });
+    expect(loadConfig({ ARI_URL: 'http://a:8088', ARI_USERNAME: 'u', ARI_PASSWORD: 'p', ARI_MAX_CONNECTIONS: '400' }).ari?.maxConnections).to.equal(400);
   });
 
   it('names the setting that cannot be used', function () {
