@@ -26,7 +26,9 @@ export interface HttpRole {
 }
 
 export async function startHttpRole(options: HttpRoleOptions, log: Logger): Promise<HttpRole> {
-  const server: FastifyInstance = Fastify({ logger: false });
+  // The http role closes last, after the calls have drained: nobody is left to need a
+  // connection, and a client's keep-alive socket must not hold the shutdown open.
+  const server: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
   server.get('/health', async () => ({ status: 'ok' }));
   await server.register(mediaRoutes, { store: options.store });
   server.get('/ready', async (_request, reply) => {

@@ -47,7 +47,8 @@ describe('media route (GET/HEAD /media/<sha256>.wav)', function () {
     content = await readFile(tone);
     store = await MediaStore.open({ dir: audio.path('store'), maxBytes: 10 * 1024 * 1024, log: silentLogger });
     stored = await store.obtain('route-test', (tmp) => writeFile(tmp, content), { timeoutMs: 5000 });
-    app = Fastify();
+    // Closing must not wait on a client's keep-alive socket (fetch keeps one open).
+    app = Fastify({ forceCloseConnections: true });
     await app.register(mediaRoutes, { store });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
