@@ -22,11 +22,7 @@ export class DirectFetcher implements FlowFetcher {
   async fetch(request: CallbackRequest, deadline: number, signal: AbortSignal): Promise<FetchResult> {
     const { env, app, signingKeyId } = this.options;
     const maxBytes = this.options.maxBytes ?? env.maxBytes;
-    const spec = fetchSpecFromRequest(request, {
-      deadline,
-      ...(app === undefined ? {} : { app }),
-      ...(signingKeyId === undefined ? {} : { signingKeyId }),
-    });
+    const spec = fetchSpecFromRequest(request, { deadline, app, signingKeyId });
     const outcome = await executeFetch(spec, { ...env, maxBytes }, signal);
     return documentFromOutcome(outcome, { maxBytes });
   }

@@ -22,12 +22,8 @@ export class QueueFetcher implements FlowFetcher {
 
   async fetch(request: CallbackRequest, deadline: number, signal: AbortSignal): Promise<FetchResult> {
     const { queue, app, signingKeyId, maxBytes } = this.options;
-    const spec = fetchSpecFromRequest(request, {
-      deadline,
-      ...(app === undefined ? {} : { app }),
-      ...(signingKeyId === undefined ? {} : { signingKeyId }),
-    });
+    const spec = fetchSpecFromRequest(request, { deadline, app, signingKeyId });
     const outcome = await queue.submit(jobIdFor(request.fields.call, request.step), spec, signal);
-    return documentFromOutcome(outcome, maxBytes === undefined ? {} : { maxBytes });
+    return documentFromOutcome(outcome, { maxBytes });
   }
 }
