@@ -92,3 +92,21 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * Scripted servers for one suite: `start` is `startServer` that remembers the server, and
+ * `closeAll` (for an afterEach hook) closes every server started since the last call.
+ */
+export function serverPool(): { start: typeof startServer; closeAll(): Promise<void> } {
+  const servers: ScriptedServer[] = [];
+  return {
+    async start(handler) {
+      const server = await startServer(handler);
+      servers.push(server);
+      return server;
+    },
+    async closeAll() {
+      await Promise.all(servers.splice(0).map((s) => s.close()));
+    },
+  };
+}

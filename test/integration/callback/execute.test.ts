@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import { executeFetch } from '../../../lib/callback/execute.js';
 import { UrlPolicy } from '../../../lib/callback/url-policy.js';
-import { closedPort, startServer, type ScriptedServer } from '../../support/http-servers.js';
+import { closedPort, serverPool } from '../../support/http-servers.js';
 import { env, neverAborted, report, since, spec, VALID_XML } from './fixtures.js';
 
 const TOLERANCE_MS = 250;
@@ -17,15 +17,9 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
 }
 
 describe('executeFetch against scripted servers', () => {
-  const servers: ScriptedServer[] = [];
-  async function server(...args: Parameters<typeof startServer>): Promise<ScriptedServer> {
-    const started = await startServer(...args);
-    servers.push(started);
-    return started;
-  }
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
+  const pool = serverPool();
+  const server = pool.start;
+  afterEach(() => pool.closeAll());
 
   it('returns the document of a 200', async () => {
     const s = await server((_req, res) => res.end(VALID_XML));

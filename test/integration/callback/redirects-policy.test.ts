@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { executeFetch } from '../../../lib/callback/execute.js';
 import { SIGNATURE_HEADER, verifySignature } from '../../../lib/callback/signature.js';
 import { UrlPolicy, type Resolver } from '../../../lib/callback/url-policy.js';
-import { startServer, type ScriptedServer } from '../../support/http-servers.js';
+import { serverPool } from '../../support/http-servers.js';
 import { APP, env, neverAborted, SECRET, spec, VALID_XML } from './fixtures.js';
 
 /** Redirects /hop/N to /hop/N+1 until /hop/`last`, which answers the document. */
@@ -19,15 +19,9 @@ function hops(last: number) {
 }
 
 describe('executeFetch: redirects and the outbound policy', () => {
-  const servers: ScriptedServer[] = [];
-  async function server(...args: Parameters<typeof startServer>): Promise<ScriptedServer> {
-    const started = await startServer(...args);
-    servers.push(started);
-    return started;
-  }
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
+  const pool = serverPool();
+  const server = pool.start;
+  afterEach(() => pool.closeAll());
 
   describe('redirects', () => {
     it('follows a chain of 5 redirects, re-signing each hop', async () => {

@@ -1,22 +1,14 @@
 import { expect } from 'chai';
-import client, { type Channel, type ChannelDtmfReceived, type StasisStart } from 'ari-client';
-import { APP, ariError, connected, harness, type Harness } from './helpers.js';
+import client, { type ChannelDtmfReceived, type StasisStart } from 'ari-client';
+import { APP, answeredCall, ariError, connected, harness, type Harness } from './helpers.js';
 
 describe('fake ARI: the application connection drops, Asterisk restarts', () => {
   let h: Harness;
   afterEach(async () => h.close());
 
-  async function answeredCall(): Promise<{ channel: Channel; id: string }> {
-    const started = new Promise<Channel>((resolve) => h.ari.once('StasisStart', (_e: StasisStart, channel: Channel) => resolve(channel)));
-    const placed = await h.fake.placeCall({ from: '15551230000', did: '15551234567' });
-    const channel = await started;
-    await channel.answer();
-    return { channel, id: placed.id };
-  }
-
   it('keeps the channel in Stasis when the WebSocket drops; after the reconnect: no new StasisStart, later events arrive, gap events are lost', async () => {
     h = await harness();
-    const { channel, id } = await answeredCall();
+    const { channel, id } = await answeredCall(h);
     const reconnected = connected(h.ari);
     await h.fake.dropWebSockets();
     expect(h.fake.applications()).to.deep.equal([]);
@@ -61,7 +53,7 @@ describe('fake ARI: the application connection drops, Asterisk restarts', () => 
 
   it('comes back on the same port after restart(), with no channels left (a restarted Asterisk has no calls)', async () => {
     h = await harness();
-    const { id } = await answeredCall();
+    const { id } = await answeredCall(h);
     const url = h.fake.url;
     const reconnected = connected(h.ari);
     await h.fake.stop();
@@ -78,7 +70,7 @@ describe('fake ARI: the application connection drops, Asterisk restarts', () => 
 
   it('keeps the calls over restart({ keepChannels: true }), like a network cut', async () => {
     h = await harness();
-    const { channel, id } = await answeredCall();
+    const { channel, id } = await answeredCall(h);
     const reconnected = connected(h.ari);
     await h.fake.restart({ keepChannels: true });
     await reconnected;

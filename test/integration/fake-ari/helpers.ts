@@ -1,6 +1,6 @@
 // Helpers for the tests of the fake ARI server with the real ari-client.
 import type { EventEmitter } from 'node:events';
-import client, { type Client, type Event } from 'ari-client';
+import client, { type Channel, type Client, type Event, type StasisStart } from 'ari-client';
 import { FakeAri, type FakeAriOptions } from '../../support/fake-ari/index.js';
 
 export const APP = 'opentact';
@@ -76,3 +76,12 @@ export async function ariError(promise: Promise<unknown>): Promise<{ message: st
 
 /** Asterisk's event timestamp format. */
 export const ASTERISK_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/;
+
+/** An inbound call placed on the fake, seen by ari-client in StasisStart, and answered. */
+export async function answeredCall(h: Harness): Promise<{ channel: Channel; id: string }> {
+  const started = new Promise<Channel>((resolve) => h.ari.once('StasisStart', (_e: StasisStart, channel: Channel) => resolve(channel)));
+  const placed = await h.fake.placeCall({ from: '15551230000', did: '15551234567' });
+  const channel = await started;
+  await channel.answer();
+  return { channel, id: placed.id };
+}

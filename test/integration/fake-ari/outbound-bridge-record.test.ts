@@ -1,18 +1,10 @@
 import { expect } from 'chai';
 import type { Channel, ChannelDestroyed, Dial, LiveRecording, RecordingFinished, StasisStart } from 'ari-client';
-import { APP, ariError, harness, type Harness } from './helpers.js';
+import { APP, answeredCall, ariError, harness, type Harness } from './helpers.js';
 
 describe('fake ARI: outbound channels, bridges, recordings', () => {
   let h: Harness;
   afterEach(async () => h.close());
-
-  async function answeredCall(): Promise<{ channel: Channel; id: string }> {
-    const started = new Promise<Channel>((resolve) => h.ari.once('StasisStart', (_e: StasisStart, channel: Channel) => resolve(channel)));
-    const placed = await h.fake.placeCall({ from: '15551230000', did: '15551234567' });
-    const channel = await started;
-    await channel.answer();
-    return { channel, id: placed.id };
-  }
 
   it('originates: 200 with the channel Down, then Dial/ringing, Up, and StasisStart with the appArgs', async () => {
     h = await harness();
@@ -47,7 +39,7 @@ describe('fake ARI: outbound channels, bridges, recordings', () => {
 
   it('creates a channel into Stasis (Down, 412 for media until dialled), dials it, bridges it with the caller', async () => {
     h = await harness({ outbound: () => ({ outcome: 'wait' }) });
-    const { id: callerId } = await answeredCall();
+    const { id: callerId } = await answeredCall(h);
     const created = new Promise<StasisStart>((resolve) => h.ari.once('StasisStart', (e: StasisStart) => resolve(e)));
     const callee = await h.ari.channels.create({ endpoint: 'PJSIP/15550003333@trunk', app: APP, appArgs: 'callee' });
     expect(callee.state).to.equal('Down');
@@ -85,7 +77,7 @@ describe('fake ARI: outbound channels, bridges, recordings', () => {
 
   it('records: 201 queued, RecordingStarted, and on the terminating digit RecordingFinished and a stored recording', async () => {
     h = await harness({ secondMs: 10 });
-    const { channel, id } = await answeredCall();
+    const { channel, id } = await answeredCall(h);
     const recording: LiveRecording = h.ari.LiveRecording();
     const started = new Promise<void>((resolve) => recording.once('RecordingStarted', () => resolve()));
     const finished = new Promise<RecordingFinished>((resolve) => recording.once('RecordingFinished', (e: RecordingFinished) => resolve(e)));
@@ -107,7 +99,7 @@ describe('fake ARI: outbound channels, bridges, recordings', () => {
 
   it('stops a live recording on POST /recordings/live/{name}/stop and ends it at maxDurationSeconds', async () => {
     h = await harness({ secondMs: 10 });
-    const { channel } = await answeredCall();
+    const { channel } = await answeredCall(h);
     const first = h.ari.LiveRecording();
     const firstDone = new Promise<RecordingFinished>((resolve) => first.once('RecordingFinished', (e: RecordingFinished) => resolve(e)));
     const firstStarted = new Promise<void>((resolve) => first.once('RecordingStarted', () => resolve()));
@@ -125,7 +117,7 @@ describe('fake ARI: outbound channels, bridges, recordings', () => {
 
   it('ends a recording after maxSilenceSeconds of silence, reporting talking and silence durations', async () => {
     h = await harness({ secondMs: 20 });
-    const { channel, id } = await answeredCall();
+    const { channel, id } = await answeredCall(h);
     const recording = h.ari.LiveRecording();
     const started = new Promise<void>((resolve) => recording.once('RecordingStarted', () => resolve()));
     const finished = new Promise<RecordingFinished>((resolve) => recording.once('RecordingFinished', (e: RecordingFinished) => resolve(e)));
