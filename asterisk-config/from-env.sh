@@ -1,9 +1,13 @@
 #!/bin/sh
 # Prints one Asterisk configuration line taken from an environment variable.
 #
-#   #exec /bin/sh /etc/asterisk/from-env.sh OPTION VARIABLE
+#   #exec /bin/sh ${ASTERISK_CONFIG_DIR:-/etc/asterisk}/from-env.sh OPTION VARIABLE
 #
 # in a configuration file becomes "OPTION = <value of VARIABLE>" at that place, so secrets
+# ASTERISK_CONFIG_DIR (default /etc/asterisk) names the directory this script is in when
+# the configuration lives elsewhere: Asterisk runs an #exec line through /bin/sh, so the
+# variable is expanded there. The tests run the project's own files from a temporary
+# directory this way.
 # and addresses can come from the container's environment instead of the files.
 # Asterisk runs #exec lines only with `execincludes = yes` in asterisk.conf, and reads what
 # the command prints (stdout and stderr) as configuration, so this script prints nothing
