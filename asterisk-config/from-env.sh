@@ -4,10 +4,6 @@
 #   #exec /bin/sh ${ASTERISK_CONFIG_DIR:-/etc/asterisk}/from-env.sh OPTION VARIABLE
 #
 # in a configuration file becomes "OPTION = <value of VARIABLE>" at that place, so secrets
-# ASTERISK_CONFIG_DIR (default /etc/asterisk) names the directory this script is in when
-# the configuration lives elsewhere: Asterisk runs an #exec line through /bin/sh, so the
-# variable is expanded there. The tests run the project's own files from a temporary
-# directory this way.
 # and addresses can come from the container's environment instead of the files.
 # Asterisk runs #exec lines only with `execincludes = yes` in asterisk.conf, and reads what
 # the command prints (stdout and stderr) as configuration, so this script prints nothing
@@ -17,6 +13,11 @@
 #
 # Not using Docker? Replace each #exec line by the line it would print, e.g.
 # `password = <a long random password>`, and this file is not needed.
+#
+# ASTERISK_CONFIG_DIR (default /etc/asterisk) names the directory this script is in when
+# the configuration lives elsewhere: Asterisk runs an #exec line through /bin/sh, so the
+# variable is expanded there. The tests run the project's own files from a temporary
+# directory this way.
 
 option=$1
 variable=$2
