@@ -34,7 +34,7 @@ export const HOW_TO_GET_ASTERISK = [
 export const TESTER_DIALPLAN = `
 ; ---- added by the test harness (test/support/asterisk/launcher.ts) ----
 [opentact-tester]
-exten => _[+0-9].,1,ExecIf($["\${TESTER_FROM}" != ""]?Set(CALLERID(num)=\${TESTER_FROM}))
+exten => _[+0-9].,1,Set(CALLERID(num)=\${TESTER_FROM})
  same => n,Goto(from-trunk,\${EXTEN},1)
 `;
 
@@ -203,6 +203,9 @@ export async function startAsterisk(options: AsteriskOptions = {}): Promise<Aste
   child.on('error', (error) => log.push({ at: Date.now(), text: `spawn error: ${error.message}` }));
 
   const url = `http://127.0.0.1:${httpPort}`;
+  // http.conf's sessionlimit (100) is shared with the engine's connections (50): the
+  // tests' own requests stay well under the rest, or Asterisk closes the surplus.
+  const slots = new Slots(16);
   const auth = `Basic ${Buffer.from(`${ARI_USERNAME}:${password}`).toString('base64')}`;
   let stopping: Promise<void> | undefined;
   const instance: AsteriskInstance = {
@@ -220,13 +223,17 @@ export async function startAsterisk(options: AsteriskOptions = {}): Promise<Aste
       return `${out.stdout}${out.stderr}`;
     },
     ari: async (method, path, timeoutMs = 5000) => {
-      const response = await fetch(`${url}${path}`, { method, headers: { authorization: auth }, signal: AbortSignal.timeout(timeoutMs) });
-      const text = await response.text();
+      const signal = AbortSignal.timeout(timeoutMs);
+      const text = await slots.run(signal, async () => {
+        const response = await fetch(`${url}${path}`, { method, headers: { authorization: auth }, signal });
+        return { status: response.status, text: await response.text() };
+      });
+      const response = { status: text.status };
       let body: unknown = null;
       try {
-        body = text === '' ? null : JSON.parse(text);
+        body = text.text === '' ? null : JSON.parse(text.text);
       } catch {
-        body = text;
+        body = text.text;
       }
       return { status: response.status, body };
     },
@@ -256,4 +263,39 @@ export async function startAsterisk(options: AsteriskOptions = {}): Promise<Aste
     throw error;
   }
   return instance;
+}
+
+/** At most `size` tasks at once; the others wait their turn (or their signal). */
+class Slots {
+  private free: number;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(signal: AbortSignal, task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const turn = (): void => {
+          signal.removeEventListener('abort', giveUp);
+          resolve();
+        };
+        const giveUp = (): void => {
+          this.queue.splice(this.queue.indexOf(turn), 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', giveUp, { once: true });
+        this.queue.push(turn);
+      });
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.free += 1;
+    }
+  }
 }

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { parseWav } from '../../../lib/media/wav.js';
 import { apiDeclaration, resourceListing } from './api-docs.js';
 import { CAUSE } from './asterisk-values.js';
 import type { AriEvent, BridgeJson, ChannelJson, ChannelState, PlaybackJson, StoredRecordingJson } from './models.js';
@@ -32,6 +33,11 @@ export interface FakeAriOptions {
    * media missing. Fetches are listed in `mediaFetches`. Default false.
    */
   fetchHttpMedia?: boolean;
+  /**
+   * With `fetchHttpMedia`: a fetched WAV plays as long as its audio lasts, as on Asterisk
+   * (when `playbackMs` is not given). Default false: 20 ms, so suites run fast.
+   */
+  playAudioLength?: boolean;
   /** `duration_ms` of caller DTMF; default 100. */
   dtmfDurationMs?: number;
   /** Wall-clock ms per Asterisk second, for recording limits and originate timeouts; default 1000. */
@@ -203,12 +209,14 @@ export class FakeAri {
   private mediaExists: (media: string) => boolean | Promise<boolean>;
   private outbound: (call: OutboundCall) => OutboundPlan;
   private readonly fetchedOk = new Set<string>();
+  /** `sound:` URI → the length of its fetched WAV audio (playAudioLength). */
+  private readonly audioMs = new Map<string, number>();
 
   private constructor(options: FakeAriOptions) {
     this.options = options;
     this.username = options.username ?? 'asterisk';
     this.password = options.password ?? 'asterisk';
-    this.playbackMs = options.playbackMs ?? ((media) => (media.startsWith('tone:') ? Infinity : 20));
+    this.playbackMs = options.playbackMs ?? ((media) => (media.startsWith('tone:') ? Infinity : (this.audioMs.get(media) ?? 20)));
     this.mediaExists = options.mediaExists ?? (() => true);
     this.outbound = options.outbound ?? (() => ({ outcome: 'answer', afterMs: 10 }));
     this.stasis = new Stasis({
@@ -274,9 +282,13 @@ export class FakeAri {
       if (this.fetchedOk.has(url)) return true;
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-        await response.arrayBuffer();
+        const body = Buffer.from(await response.arrayBuffer());
         this.mediaFetches.push({ url, status: response.status });
         if (response.ok) this.fetchedOk.add(url);
+        if (response.ok && this.options.playAudioLength) {
+          const info = await parseWav(body).catch(() => undefined);
+          if (info) this.audioMs.set(media, info.durationMs);
+        }
         return response.ok;
       } catch {
         this.mediaFetches.push({ url, status: 'error' });
@@ -423,6 +435,16 @@ export class FakeAri {
         resolve(e);
       });
     });
+  }
+
+  /** Calls `listener` with every event sent from now on; returns a function that stops it. */
+  onEvent(listener: (e: AriEvent) => void): () => void {
+    return this.stasis.onDelivered(listener);
+  }
+
+  /** Calls `listener` when a channel is destroyed (the far end's view: see Stasis.onDestroyed). */
+  onChannelDestroyed(listener: (channel: ChannelJson, cause: number) => void): () => void {
+    return this.stasis.onDestroyed(listener);
   }
 
   /** Like waitForEvent, for the requests answered. */

@@ -345,6 +345,7 @@ export class Stasis {
   /** Events for an application that had no WebSocket at the time: lost, as on Asterisk. */
   readonly dropped: AriEvent[] = [];
   private readonly eventListeners = new Set<(e: AriEvent) => void>();
+  private readonly destroyListeners = new Set<(channel: ChannelJson, cause: number) => void>();
   startedAt = new Date();
 
   constructor(readonly config: StasisConfig) {}
@@ -354,6 +355,16 @@ export class Stasis {
   onDelivered(listener: (e: AriEvent) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` when a channel is destroyed, whoever gets its events: what the far
+   * end of the line learns (a phone gets the BYE), even when the channel's application
+   * gets no ChannelDestroyed after its StasisEnd, as on Asterisk.
+   */
+  onDestroyed(listener: (channel: ChannelJson, cause: number) => void): () => void {
+    this.destroyListeners.add(listener);
+    return () => this.destroyListeners.delete(listener);
   }
 
   /** Resolves once everything published so far has been delivered (or dropped). */
@@ -773,6 +784,7 @@ export class Stasis {
     await nextTurn();
     ch.destroyed = true;
     this.publishChannel(ch, 'ChannelDestroyed', { cause: ch.hangupCause, cause_txt: causeText(ch.hangupCause) });
+    for (const listener of this.destroyListeners) listener(ch.json(), ch.hangupCause);
     this.channels.delete(ch.id);
     for (const app of ch.subscribers) this.forgetAppIfFinished(app);
     await this.flushed();

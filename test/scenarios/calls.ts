@@ -1,0 +1,339 @@
+// The end-to-end scenarios, written once against the phone line and run on both the fake
+// ARI (test/integration/e2e/scenarios.test.ts, in `npm test`) and a real Asterisk 22
+// (test/asterisk/scenarios.test.ts, in `npm run test:asterisk`). Each asserts what a
+// caller gets (answer, what played and how it ended, the hang-up cause), what the
+// customer's server receives, and that nothing is left behind on Asterisk.
+import type http from 'node:http';
+import { expect } from 'chai';
+import { parseApps, type CallControlApp } from '../../lib/config/index.js';
+import { Engine } from '../support/engine.js';
+import { startServer, type ScriptedServer } from '../support/http-servers.js';
+import { AriProxy } from '../support/phone-line/ari-proxy.js';
+import type { Heard, PhoneCall, PhoneLine } from '../support/phone-line/phone-line.js';
+import { uniquePrefix } from '../support/redis.js';
+import { stderrLogger, type TestLogger } from '../support/stderr-logger.js';
+import { pcmWav, tone } from '../support/wav.js';
+
+/** The application name the shipped dialplan sends calls to (`OPENTACT_APP` in extensions.conf). */
+export const APP = 'opentact';
+export const CALLER = '15550001111';
+
+/** The customer's prompts: distinct tones of these lengths (ms), 8 kHz WAV. */
+const PROMPTS = { welcome: { hz: 440, ms: 400 }, next: { hz: 550, ms: 400 }, sorry: { hz: 660, ms: 400 } } as const;
+type PromptName = keyof typeof PROMPTS;
+
+const LONG_SPEECH =
+  'Thank you for calling. This announcement is long on purpose, so that the caller can hang up while it is still being spoken, and the engine must stop at once.';
+
+function apps(raw: readonly Record<string, unknown>[]): CallControlApp[] {
+  return parseApps({ apps: raw }, 'scenario-apps.yaml', { maxBytes: 256 * 1024, env: process.env });
+}
+
+/** A held answer of the callback server: released by the test, or given up by the client. */
+interface Held {
+  readonly aborted: Promise<void>;
+  release(): void;
+}
+
+function xml(res: http.ServerResponse, body: string, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/xml' }).end(body);
+}
+
+/** What the parts of one scenario group share. */
+class World {
+  line!: PhoneLine;
+  proxy!: AriProxy;
+  engine!: Engine;
+  media!: ScriptedServer;
+  callbacks!: ScriptedServer;
+  prompts!: Record<PromptName, string>;
+  held: Held[] = [];
+  readonly logger: TestLogger = stderrLogger('error');
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  async start(startLine: () => Promise<PhoneLine>, appList: (w: World) => CallControlApp[], engine: { shutdownGraceMs?: number } = {}): Promise<void> {
+    this.line = await startLine();
+    this.closers.push(() => this.line.close());
+    const files = new Map<string, Buffer>();
+    this.media = await startServer((req, res) => {
+      const body = files.get(req.url ?? '');
+      if (!body) return res.writeHead(404).end();
+      return res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': String(body.length) }).end(body);
+    });
+    this.closers.push(() => this.media.close());
+    const prompts: Partial<Record<PromptName, string>> = {};
+    for (const [name, { hz, ms }] of Object.entries(PROMPTS) as [PromptName, { hz: number; ms: number }][]) {
+      files.set(`/prompts/${name}.wav`, pcmWav(tone(ms, hz), 8000));
+      prompts[name] = `${this.media.origin}/prompts/${name}.wav`;
+    }
+    this.prompts = prompts as Record<PromptName, string>;
+    this.callbacks = await startServer((req, res) => this.answerCallback(req, res));
+    this.closers.push(() => this.callbacks.close());
+    this.proxy = await AriProxy.start(this.line.ari.url);
+    this.closers.push(() => this.proxy.close());
+    this.engine = await Engine.start({
+      ari: { ...this.line.ari, url: this.proxy.url },
+      app: APP,
+      apps: appList(this),
+      prefix: uniquePrefix(`e2e-${this.line.kind}`),
+      logger: this.logger,
+      prompts: Object.fromEntries(Object.entries(this.prompts).map(([name, url]) => [url, `${name}.wav`])),
+      says: ['Welcome back'],
+      ...engine,
+    });
+    this.closers.push(() => this.engine.close());
+  }
+
+  /** The customer's web server: `/next` answers a document, `/fail` 500, `/missing` 404, `/slow` holds. */
+  private answerCallback(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/next') return xml(res, `<Response><Say>Welcome back</Say><Play>${this.prompts.next}</Play><Hangup/></Response>`);
+    if (path === '/fail') return void res.writeHead(500).end();
+    if (path === '/slow') {
+      let markAborted: () => void = () => undefined;
+      const aborted = new Promise<void>((resolve) => (markAborted = resolve));
+      res.on('close', () => {
+        if (!res.writableEnded) markAborted();
+      });
+      this.held.push({ aborted, release: () => void (res.writableEnded || res.destroyed || xml(res, '<Response><Hangup/></Response>')) });
+      return undefined;
+    }
+    return void res.writeHead(404).end();
+  }
+
+  call(did: string): Promise<PhoneCall> {
+    return this.line.call({ did, from: CALLER, app: APP });
+  }
+
+  /** `welcome.wav done`, `say:Hello done`: what a caller heard, readable. */
+  heard(list: readonly Heard[]): string[] {
+    return list.map((h) => `${this.engine.label(h.media)} ${h.state}`);
+  }
+
+  async expectNothingLeft(): Promise<void> {
+    await this.engine.role.app.whenIdle();
+    expect(await this.line.leftovers()).to.deep.equal({ channels: [], bridges: [] });
+    expect(this.engine.role.app.liveCalls).to.equal(0);
+  }
+
+  async close(): Promise<void> {
+    for (const held of this.held) held.release();
+    for (const close of this.closers.splice(0).reverse()) await close();
+  }
+}
+
+export function callScenarios(startLine: () => Promise<PhoneLine>): void {
+  describe('calls, one at a time', function () {
+    const world = new World();
+
+    before(async function () {
+      await world.start(startLine, (w) =>
+        apps([
+          { uuid: 'app-say', name: 'Say', numbers: ['15551230001'], xml: '<Response><Say>Hello from the engine</Say><Hangup/></Response>' },
+          { uuid: 'app-play', name: 'Play', numbers: ['15551230002'], xml: `<Response><Play>${w.prompts.welcome}</Play><Hangup/></Response>` },
+          {
+            uuid: 'app-callback',
+            name: 'Callback',
+            numbers: ['15551230003'],
+            xml: `<Response><Play>${w.prompts.welcome}</Play><Callback url="${w.callbacks.origin}/next" timeout="3000"/><Play>${w.prompts.sorry}</Play></Response>`,
+          },
+          {
+            uuid: 'app-callback-fails',
+            name: 'Callback fails',
+            numbers: ['15551230004'],
+            xml: `<Response><Play>${w.prompts.welcome}</Play><Callback url="${w.callbacks.origin}/fail" timeout="800"><Error><Play>${w.prompts.sorry}</Play></Error></Callback><Hangup/></Response>`,
+          },
+          {
+            uuid: 'app-webhook',
+            name: 'Webhook',
+            numbers: ['15551230005'],
+            webhook_url: `${w.callbacks.origin}/missing`,
+            webhook_request_timeout: 1000,
+            fallback_xml: `<Response><Play>${w.prompts.sorry}</Play><Hangup/></Response>`,
+          },
+          { uuid: 'app-long-say', name: 'Long speech', numbers: ['15551230006'], xml: `<Response><Say>${LONG_SPEECH}</Say><Play>${w.prompts.next}</Play></Response>` },
+          {
+            uuid: 'app-pause',
+            name: 'Pause',
+            numbers: ['15551230007'],
+            xml: `<Response><Play>${w.prompts.welcome}</Play><Pause length="10000"/><Play>${w.prompts.next}</Play></Response>`,
+          },
+          {
+            uuid: 'app-slow',
+            name: 'Slow callback',
+            numbers: ['15551230008'],
+            xml: `<Response><Play>${w.prompts.welcome}</Play><Callback url="${w.callbacks.origin}/slow" timeout="10000"/><Play>${w.prompts.next}</Play></Response>`,
+          },
+          {
+            uuid: 'app-gap',
+            name: 'Pause across a reconnect',
+            numbers: ['15551230009'],
+            xml: `<Response><Play>${w.prompts.welcome}</Play><Pause length="1500"/><Play>${w.prompts.next}</Play><Hangup/></Response>`,
+          },
+        ]),
+      );
+    });
+
+    after(() => world.close());
+
+    it('Say: answers, speaks the text to its end and hangs up with cause 16', async function () {
+      const call = await world.call('15551230001');
+      await call.answered();
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['say:Hello from the engine done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('Play: plays the customer\'s remote WAV (fetched, converted and served by the engine) and hangs up', async function () {
+      const call = await world.call('15551230002');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('Callback success: the customer\'s server gets the call\'s fields and its answer replaces the flow', async function () {
+      const seen = world.callbacks.requests.length;
+      const call = await world.call('15551230003');
+      const end = await call.ended();
+      // The rest of the first document (sorry.wav) never plays: the answer replaced it.
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'say:Welcome back done', 'next.wav done']);
+      expect(end.cause).to.equal(16);
+      const request = world.callbacks.requests[seen];
+      const fields = Object.fromEntries(new URL(request?.url ?? '/', 'http://x').searchParams);
+      expect(fields).to.include({ from: CALLER, tn: '15551230003', sca: 'app-callback', state: 'live' });
+      expect(fields['call']).to.match(/^[0-9a-f-]{36}$/);
+      await world.expectNothingLeft();
+    });
+
+    it('Callback failure: the caller hears the error branch, then the flow goes on', async function () {
+      const call = await world.call('15551230004');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'sorry.wav done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('webhook app: a webhook that fails runs fallback_xml', async function () {
+      const call = await world.call('15551230005');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['sorry.wav done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('unknown DID: hung up with cause 1 (unallocated number), never answered, nothing played', async function () {
+      const call = await world.call('15559999999');
+      const end = await call.ended();
+      expect(end.cause).to.equal(1);
+      expect(call.heard()).to.deep.equal([]);
+      await world.expectNothingLeft();
+    });
+
+    it('the caller hanging up during speech stops the flow: no request on the channel afterwards', async function () {
+      const call = await world.call('15551230006');
+      await call.untilStarted(1);
+      const hungUpAt = Date.now();
+      await call.hangUp();
+      await call.ended();
+      await world.engine.role.app.whenIdle();
+      // Cut off: how a stopped playback ends is Asterisk's business, what was played is not.
+      expect(call.heard().map((h) => world.engine.label(h.media))).to.deep.equal([`say:${LONG_SPEECH}`]);
+      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
+      await world.expectNothingLeft();
+    });
+
+    it('the caller hanging up during a pause stops the flow: nothing more plays', async function () {
+      const call = await world.call('15551230007');
+      await call.untilFinished(1);
+      const hungUpAt = Date.now();
+      await call.hangUp();
+      await call.ended();
+      await world.engine.role.app.whenIdle();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done']);
+      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
+      await world.expectNothingLeft();
+    });
+
+    it('the caller hanging up during a fetch cancels it (the customer\'s request is given up) and nothing runs after', async function () {
+      const held = world.held.length;
+      const seen = world.callbacks.requests.length;
+      const call = await world.call('15551230008');
+      await world.callbacks.waitForRequests(seen + 1);
+      const fetch = world.held[held];
+      if (fetch === undefined) throw new Error('the callback server did not hold the request');
+      const hungUpAt = Date.now();
+      await call.hangUp();
+      await call.ended();
+      await fetch.aborted;
+      await world.engine.role.app.whenIdle();
+      fetch.release();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done']);
+      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
+      await world.expectNothingLeft();
+    });
+
+    it('the engine\'s ARI connection dropping mid-call: it reconnects and the call goes on', async function () {
+      const call = await world.call('15551230009');
+      await call.untilFinished(1);
+      world.proxy.cut();
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'next.wav done']);
+      expect(end.cause).to.equal(16);
+      expect(world.engine.role.connection.state).to.equal('connected');
+      await world.expectNothingLeft();
+    });
+  });
+
+  describe('50 calls at once', function () {
+    const world = new World();
+
+    before(async function () {
+      await world.start(startLine, (w) =>
+        apps([{ uuid: 'app-many', name: 'Many', numbers: ['15551230010'], xml: `<Response><Say>Hello from the engine</Say><Play>${w.prompts.welcome}</Play><Hangup/></Response>` }]),
+      );
+    });
+
+    after(() => world.close());
+
+    it('serves every call to its end and leaves no channel, bridge or call behind', async function () {
+      this.timeout(60_000);
+      const calls = await Promise.all(Array.from({ length: 50 }, () => world.call('15551230010')));
+      const ends = await Promise.all(calls.map((call) => call.ended(30_000)));
+      expect(ends.map((end) => end.cause)).to.deep.equal(calls.map(() => 16));
+      for (const call of calls) expect(world.heard(call.heard())).to.deep.equal(['say:Hello from the engine done', 'welcome.wav done']);
+      await world.expectNothingLeft();
+    });
+  });
+
+  describe('drain (what SIGTERM runs)', function () {
+    const world = new World();
+
+    before(async function () {
+      await world.start(
+        startLine,
+        (w) => apps([{ uuid: 'app-drain', name: 'Drain', numbers: ['15551230011'], xml: `<Response><Play>${w.prompts.welcome}</Play><Pause length="20000"/><Hangup/></Response>` }]),
+        { shutdownGraceMs: 1000 },
+      );
+    });
+
+    after(() => world.close());
+
+    it('refuses a new call with cause 41, gives calls in progress the grace period, then hangs them up with cause 41', async function () {
+      const inProgress = await world.call('15551230011');
+      await inProgress.untilFinished(1);
+      const drainStarted = Date.now();
+      const stopped = world.engine.role.stop();
+      expect(world.engine.role.status()).to.include({ draining: true, ready: false });
+      const late = await world.call('15551230011');
+      expect((await late.ended()).cause).to.equal(41);
+      expect(late.heard()).to.deep.equal([]);
+      const end = await inProgress.ended();
+      expect(end.cause).to.equal(41);
+      expect(Date.now() - drainStarted).to.be.at.least(900);
+      await stopped;
+      expect(await world.line.leftovers()).to.deep.equal({ channels: [], bridges: [] });
+    });
+  });
+}
