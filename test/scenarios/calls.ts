@@ -3,6 +3,7 @@
 // (test/asterisk/scenarios.test.ts, in `npm run test:asterisk`). Each asserts what a
 // caller gets (answer, what played and how it ended, the hang-up cause), what the
 // customer's server receives, and that nothing is left behind on Asterisk.
+import { appendFile } from 'node:fs/promises';
 import type http from 'node:http';
 import { expect } from 'chai';
 import { parseApps, type CallControlApp } from '../../lib/config/index.js';
@@ -48,6 +49,7 @@ class World {
   callbacks!: ScriptedServer;
   prompts!: Record<PromptName, string>;
   held: Held[] = [];
+  readonly calls: PhoneCall[] = [];
   readonly logger: TestLogger = stderrLogger('error');
   private readonly closers: (() => Promise<void>)[] = [];
 
@@ -101,8 +103,20 @@ class World {
     return void res.writeHead(404).end();
   }
 
-  call(did: string): Promise<PhoneCall> {
-    return this.line.call({ did, from: CALLER, app: APP });
+  async call(did: string): Promise<PhoneCall> {
+    const call = await this.line.call({ did, from: CALLER, app: APP });
+    this.calls.push(call);
+    return call;
+  }
+
+  /** The events the engine received about a channel, compact: `PlaybackFinished done`, `StasisEnd`. */
+  engineEvents(channelId: string): string[] {
+    return this.proxy.events
+      .filter((e) => e.channel?.id === channelId || e.playback?.target_uri === `channel:${channelId}`)
+      .map((e) => {
+        const detail = e.playback?.state ?? e.cause ?? e.digit ?? (e.type === 'ChannelStateChange' ? e.channel?.state : undefined);
+        return detail === undefined ? e.type : `${e.type} ${String(detail)}`;
+      });
   }
 
   /** `welcome.wav done`, `say:Hello done`: what a caller heard, readable. */
@@ -122,9 +136,24 @@ class World {
   }
 }
 
+/**
+ * With PHONE_LINE_TRACE=<file>, every test appends the ARI events of its calls to that
+ * file (one JSON line per call), so a run on the fake and a run on Asterisk can be diffed.
+ */
+function traceCalls(world: World): void {
+  afterEach(async function () {
+    const file = process.env['PHONE_LINE_TRACE'];
+    if (!file) return;
+    const test = this.currentTest?.title ?? '';
+    const lines = world.calls.splice(0).map((call, index) => JSON.stringify({ line: world.line.kind, test, call: index, engine: world.engineEvents(call.channelId), caller: call.trace() }));
+    await appendFile(file, lines.map((l) => `${l}\n`).join(''));
+  });
+}
+
 export function callScenarios(startLine: () => Promise<PhoneLine>): void {
   describe('calls, one at a time', function () {
     const world = new World();
+    traceCalls(world);
 
     before(async function () {
       await world.start(startLine, (w) =>
@@ -288,6 +317,7 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
 
   describe('50 calls at once', function () {
     const world = new World();
+    traceCalls(world);
 
     before(async function () {
       await world.start(startLine, (w) =>
@@ -309,6 +339,7 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
 
   describe('drain (what SIGTERM runs)', function () {
     const world = new World();
+    traceCalls(world);
 
     before(async function () {
       await world.start(

@@ -557,11 +557,18 @@ export class Stasis {
     if (!ch.killed) this.publish([app], 'StasisStart', { args, channel: ch.json() });
   }
 
+  /**
+   * StasisEnd, then the application's implicit subscription to the channel ends
+   * (res_stasis.c stasis_app_exec: app_send_end_msg, then app_unsubscribe_channel): the
+   * events that follow, ChannelDestroyed included, no longer reach it. Seen on Asterisk
+   * 22.10.1: the owner of a hung-up channel gets ChannelHangupRequest and StasisEnd only.
+   */
   private leaveStasis(ch: ChannelModel): void {
     const app = ch.stasisApp;
     if (!app) return;
     if (!ch.killed) this.publish([app], 'StasisEnd', { channel: ch.json() });
     ch.stasisApp = undefined;
+    ch.subscribers.delete(app);
   }
 
   view(ch: ChannelModel): ChannelView {

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import net from 'node:net';
+import type { AriEvent } from '../fake-ari/index.js';
 
 export interface ProxiedRequest {
   readonly method: string;
@@ -17,6 +18,8 @@ export interface ProxiedRequest {
 
 export class AriProxy {
   readonly requests: ProxiedRequest[] = [];
+  /** The events Asterisk sent the engine over its WebSocket, in order. */
+  readonly events: AriEvent[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly target: URL;
@@ -90,6 +93,8 @@ export class AriProxy {
       const headers = Object.entries(req.headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v ?? ''}`));
       upstream.write([`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, ...headers, '', ''].join('\r\n'));
       if (head.length > 0) upstream.write(head);
+      const frames = new FrameReader((text) => this.events.push(JSON.parse(text) as AriEvent));
+      upstream.on('data', (chunk: Buffer) => frames.push(chunk));
       upstream.pipe(client);
       client.pipe(upstream);
     });
@@ -99,5 +104,45 @@ export class AriProxy {
     };
     upstream.on('error', end).on('close', end);
     client.on('error', end).on('close', end);
+  }
+}
+
+/**
+ * Reads the text frames a WebSocket server sends (RFC 6455 §5.2: unmasked, as servers send
+ * them), after the HTTP upgrade answer. Enough for ARI's events: one text frame each.
+ */
+class FrameReader {
+  private buffer = Buffer.alloc(0);
+  private upgraded = false;
+
+  constructor(private readonly onText: (text: string) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    if (!this.upgraded) {
+      const end = this.buffer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      this.buffer = this.buffer.subarray(end + 4);
+      this.upgraded = true;
+    }
+    for (;;) {
+      if (this.buffer.length < 2) return;
+      const opcode = (this.buffer[0] ?? 0) & 0x0f;
+      let length = (this.buffer[1] ?? 0) & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (this.buffer.length < 4) return;
+        length = this.buffer.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (this.buffer.length < 10) return;
+        length = Number(this.buffer.readBigUInt64BE(2));
+        offset = 10;
+      }
+      if (this.buffer.length < offset + length) return;
+      const payload = this.buffer.subarray(offset, offset + length);
+      this.buffer = this.buffer.subarray(offset + length);
+      if (opcode === 1) this.onText(payload.toString('utf8'));
+    }
   }
 }

@@ -123,6 +123,7 @@ export class AsteriskPhoneLine implements PhoneLine {
       untilStarted: (count, timeoutMs) => observer.untilStarted(count, timeoutMs),
       untilFinished: (count, timeoutMs) => observer.untilFinished(count, timeoutMs),
       ended: (timeoutMs) => observer.ended(timeoutMs),
+      trace: () => observer.trace,
       press: async (digits) => {
         await this.request('POST', `/ari/channels/${caller}/dtmf?dtmf=${encodeURIComponent(digits)}&between=100&duration=100`);
       },

@@ -41,6 +41,7 @@ export class FakePhoneLine implements PhoneLine {
       untilStarted: (count, timeoutMs) => observer.untilStarted(count, timeoutMs),
       untilFinished: (count, timeoutMs) => observer.untilFinished(count, timeoutMs),
       ended: (timeoutMs) => observer.ended(timeoutMs),
+      trace: () => observer.trace,
       press: (digits) => fake.pressDigits(channelId, digits),
       hangUp: () => (fake.channel(channelId)?.destroyed ? Promise.resolve() : fake.callerHangup(channelId)),
     };

@@ -36,6 +36,8 @@ export interface PhoneCall {
   hangUp(): Promise<void>;
   /** Resolves when the engine's channel is gone, with its cause. */
   ended(timeoutMs?: number): Promise<CallEnd>;
+  /** Every ARI event about the engine's channel, compact (`PlaybackFinished done`): for comparing the fake with Asterisk. */
+  trace(): readonly string[];
 }
 
 /** What a test leaves behind on the Asterisk side: it should be nothing. */
@@ -70,12 +72,18 @@ export class CallObserver {
   private readonly playbacks: { id: string; media: string; state: string }[] = [];
   private end: CallEnd | undefined;
   private readonly waiters = new Set<() => void>();
+  /** Every event about the channel, compact: `PlaybackFinished done`, `ChannelDestroyed 16`. */
+  readonly trace: string[] = [];
 
   constructor(readonly channelId: string) {}
 
   feed(event: AriEvent): void {
     const channel = event.channel?.id;
     const target = event.playback?.target_uri;
+    if (channel === this.channelId || target === `channel:${this.channelId}`) {
+      const detail = event.playback?.state ?? event.cause ?? event.digit ?? (event.type === 'ChannelStateChange' ? event.channel?.state : undefined);
+      this.trace.push(detail === undefined ? event.type : `${event.type} ${String(detail)}`);
+    }
     if (event.type === 'ChannelStateChange' && channel === this.channelId && event.channel?.state === 'Up') this.answeredFlag = true;
     else if (event.type === 'PlaybackStarted' && target === `channel:${this.channelId}` && event.playback) {
       if (!this.playbacks.some((p) => p.id === event.playback?.id)) this.playbacks.push({ id: event.playback.id, media: event.playback.media_uri, state: 'playing' });
