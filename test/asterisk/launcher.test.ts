@@ -13,6 +13,13 @@ describe('Asterisk 22 with the project\'s asterisk-config/', function () {
     expect(refused.status).to.equal(401);
   });
 
+  it('starts without an ERROR line: whatever `docker compose logs asterisk` shows in red is a real problem', async function () {
+    const asterisk = await sharedAsterisk();
+    const startUp = asterisk.log.slice(0, asterisk.log.findIndex((line) => line.text.includes('Asterisk Ready')) + 1);
+    expect(startUp.length).to.be.greaterThan(0);
+    expect(startUp.filter((line) => /\bERROR\b/.test(line.text)).map((line) => line.text)).to.deep.equal([]);
+  });
+
   it('routes a DID from the tester context into Stasis(opentact, DID) through the shipped from-trunk context', async function () {
     const asterisk = await sharedAsterisk();
     expect(asterisk.cli('dialplan show 15551230000@from-trunk')).to.include('Stasis(${OPENTACT_APP},${EXTEN})');

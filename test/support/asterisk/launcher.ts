@@ -183,6 +183,8 @@ export async function startAsterisk(options: AsteriskOptions = {}): Promise<Aste
     HOME: dir,
     ASTERISK_CONFIG_DIR: etc,
     ARI_PASSWORD: password,
+    // As docker-compose.yml sets them: every #exec line of the shipped files has its value.
+    SOFTPHONE_PASSWORD: `test-sip-${Math.random().toString(36).slice(2)}`,
     ASTERISK_EXTERNAL_ADDRESS: '127.0.0.1',
     ...options.env,
   };
