@@ -72,10 +72,10 @@ export class StasisApp implements ConnectionListener {
 
   /**
    * Stops taking calls and lets those in progress go on for up to `graceMs`, then hangs
-   * the rest up (cause 41). A call arriving meanwhile is hung up at once with cause 41
-   * (temporary failure), so that the caller's network can retry or fail over, rather
-   * than being left in silence for a second instance that may never see it: Asterisk
-   * delivers an application's channels to the one WebSocket registered under its name.
+   * the rest up (cause 41). A call arriving meanwhile is refused at once with cause 34
+   * (no circuit available: SIP 503), so that the caller's network can retry or fail over,
+   * rather than being left in silence for a second instance that may never see it:
+   * Asterisk delivers an application's channels to the one WebSocket registered under its name.
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
@@ -125,8 +125,8 @@ export class StasisApp implements ConnectionListener {
       return;
     }
     if (this.draining) {
-      log.info({ channel: channel.id, did, from }, 'draining: refusing a new call (temporary failure)');
-      this.refuse(channel.id, Q850.temporary_failure);
+      log.info({ channel: channel.id, did, from }, 'draining: refusing a new call (no circuit available)');
+      this.refuse(channel.id, Q850.no_circuit_available);
       return;
     }
     this.run(channel, app, normaliseNumber(did));

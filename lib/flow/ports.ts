@@ -54,7 +54,7 @@ export interface DigitOptions {
 }
 
 /** Q.850 causes the flow asks for. */
-export type HangupCause = 'normal_clearing' | 'unallocated_number' | 'temporary_failure';
+export type HangupCause = 'normal_clearing' | 'unallocated_number' | 'temporary_failure' | 'no_circuit_available';
 
 export interface HangupRequest {
   readonly cause: HangupCause;

@@ -351,14 +351,14 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
 
     after(() => world.close());
 
-    it('refuses a new call with cause 41, gives calls in progress the grace period, then hangs them up with cause 41', async function () {
+    it('refuses a new call with cause 34 (SIP 503, so a trunk fails over), gives calls in progress the grace period, then hangs them up with cause 41', async function () {
       const inProgress = await world.call('15551230011');
       await inProgress.untilFinished(1);
       const drainStarted = Date.now();
       const stopped = world.engine.role.stop();
       expect(world.engine.role.status()).to.include({ draining: true, ready: false });
       const late = await world.call('15551230011');
-      expect((await late.ended()).cause).to.equal(41);
+      expect((await late.ended()).cause).to.equal(34);
       expect(late.heard()).to.deep.equal([]);
       const end = await inProgress.ended();
       expect(end.cause).to.equal(41);

@@ -154,7 +154,7 @@ describe('ARI: AriCall', function () {
   });
 
   it('hangs up with the Q.850 cause of the request', async function () {
-    const causes = { normal_clearing: '16', unallocated_number: '1', temporary_failure: '41' } as const;
+    const causes = { normal_clearing: '16', unallocated_number: '1', temporary_failure: '41', no_circuit_available: '34' } as const;
     for (const [cause, code] of Object.entries(causes)) {
       const call = await newCall();
       await call.hangup({ cause: cause as keyof typeof causes, reason: 'test', tag: 't1' });

@@ -167,7 +167,7 @@ describe('ARI: start and drain (child process)', function () {
 
     const late = await fake.placeCall({ from: '15550001111', did: '15551270001', app: APP });
     const refused = await fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${late.id}`, 5000);
-    expect(refused.query['reason_code']).to.equal('41');
+    expect(refused.query['reason_code']).to.equal('34');
 
     const shortEnd = await fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/ari/channels/${short.id}`, 5000);
     expect(shortEnd.query['reason_code']).to.equal('16');
