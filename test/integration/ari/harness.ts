@@ -1,41 +1,24 @@
 // Shared set-up for the ARI suites, on real parts: the fake Asterisk (fetching every
-// `sound:http…` media as Asterisk's HTTP media cache does), the run's Redis with a prefix
-// per suite, an in-process callback worker, loopback callback servers, a loopback
-// "customer media server" with small WAV prompts, and the roles as `start` wires them —
-// a media store in a temporary directory, the http role serving /media from it, espeak-ng
-// speech, remote audio, and the stasis role. Everything is closed in the suite's after-all
-// hook.
-import { mkdtemp, rm } from 'node:fs/promises';
+// `sound:http…` media as Asterisk's HTTP media cache does), loopback callback servers, a
+// loopback "customer media server" with small WAV prompts, and the engine's roles as
+// `start` wires them (test/support/engine.ts) on the run's Redis with a prefix per suite.
+// Everything is closed in the suite's after-all hook.
 import type http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startHttpRole, type HttpRole, type Readiness } from '../../../app/roles/http.js';
-import { startStasisRole, type StasisRole } from '../../../app/roles/stasis.js';
-import { UrlPolicy } from '../../../lib/callback/url-policy.js';
+import type { HttpRole } from '../../../app/roles/http.js';
+import type { StasisRole } from '../../../app/roles/stasis.js';
 import { parseApps, type CallControlApp } from '../../../lib/config/index.js';
-import type { MediaRef } from '../../../lib/flow/ports.js';
-import {
-  directoryLocator,
-  httpLocator,
-  MediaStore,
-  NO_RECORDINGS,
-  REMOTE_AUDIO_DEFAULTS,
-  RemoteAudio,
-  type MediaLocator,
-} from '../../../lib/media/index.js';
-import { CallbackWorker } from '../../../lib/queue/index.js';
-import { EspeakEngine, saysOf, TtsSpeech } from '../../../lib/tts/index.js';
-import type { FlowDocument, Voice } from '../../../lib/xml/index.js';
+import type { MediaStore, RemoteAudio } from '../../../lib/media/index.js';
+import type { Voice } from '../../../lib/xml/index.js';
+import { Engine } from '../../support/engine.js';
 import { FakeAri, type FakeAriOptions, type RecordedAriRequest } from '../../support/fake-ari/index.js';
 import { startServer, type ScriptedHandler, type ScriptedServer } from '../../support/http-servers.js';
-import { sharedRedisUrl, uniquePrefix } from '../../support/redis.js';
+import { uniquePrefix } from '../../support/redis.js';
 import { stderrLogger, type TestLogger } from '../../support/stderr-logger.js';
 import { pcmWav, tone } from '../../support/wav.js';
 
+export { DEFAULT_VOICE } from '../../support/engine.js';
 export const APP_NAME = 'opentact';
 export const CALLER = '15550001111';
-/** The voice of a `<Say>` without attributes. */
-export const DEFAULT_VOICE: Voice = { lang: 'en-US', gender: 'FEMALE', type: 'Standard' };
 
 /**
  * The prompts the customer media server serves: distinct 8 kHz tones, so that each is
@@ -85,21 +68,34 @@ export class AriSuite {
   readonly prefix: string;
   readonly logger: TestLogger = stderrLogger('error');
   fake!: FakeAri;
-  role!: StasisRole;
-  http!: HttpRole;
-  store!: MediaStore;
-  speech!: TtsSpeech;
-  audio!: RemoteAudio;
-  locator!: MediaLocator;
-  /** `sound:` URIs played by calls → readable labels (`welcome.wav`, `say:Hello`). */
-  readonly labels = new Map<string, string>();
+  engine!: Engine;
   private mediaServer: ScriptedServer | undefined;
   private readonly mediaFiles = new Map<string, { body: Buffer; contentType: string }>();
   private readonly closers: (() => Promise<void>)[] = [];
-  private roleStarted = false;
 
   constructor(name: string) {
     this.prefix = uniquePrefix(`ari-${name}`);
+  }
+
+  get role(): StasisRole {
+    return this.engine.role;
+  }
+
+  get http(): HttpRole {
+    return this.engine.http;
+  }
+
+  get store(): MediaStore {
+    return this.engine.store;
+  }
+
+  get audio(): RemoteAudio {
+    return this.engine.audio;
+  }
+
+  /** `sound:` URIs played by calls → readable labels (`welcome.wav`, `say:Hello`). */
+  get labels(): ReadonlyMap<string, string> {
+    return this.engine.labels;
   }
 
   /** Starts the customer media server (once) and gives the URLs of the prompts. */
@@ -127,37 +123,10 @@ export class AriSuite {
   }
 
   /**
-   * Starts the store, the http role, speech, remote audio, the fake, a worker and the
-   * stasis role with these apps; waits until ARI is connected.
+   * Starts the fake, then the engine's roles against it (test/support/engine.ts) with
+   * these apps; waits until ARI is connected.
    */
   async start(appList: readonly CallControlApp[], options: SuiteOptions = {}): Promise<void> {
-    const redisUrl = await sharedRedisUrl();
-    const policy = new UrlPolicy('127.0.0.0/8');
-
-    const dir = await mkdtemp(join(tmpdir(), 'opentact-ari-media-'));
-    this.closers.push(() => rm(dir, { recursive: true, force: true }));
-    this.store = await MediaStore.open({ dir, maxBytes: 64 * 1024 * 1024, log: this.logger });
-    const readiness = (): Readiness => (this.roleStarted ? this.role.status() : { ready: false });
-    this.http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness, store: this.store }, this.logger);
-    this.closers.push(() => this.http.stop());
-    this.locator = options.delivery === 'directory' ? directoryLocator(dir) : httpLocator(`http://127.0.0.1:${this.http.port}`);
-
-    const engine = await EspeakEngine.create({ log: this.logger });
-    this.speech = new TtsSpeech({ engine, store: this.store, locator: this.locator, renderTimeoutMs: options.renderTimeoutMs ?? 5000, log: this.logger });
-    const audioOptions = {
-      store: this.store,
-      locator: this.locator,
-      policy,
-      recordings: NO_RECORDINGS,
-      log: this.logger,
-      maxBytes: REMOTE_AUDIO_DEFAULTS.maxBytes,
-      fetchTimeoutMs: REMOTE_AUDIO_DEFAULTS.fetchTimeoutMs,
-      transcodeTimeoutMs: REMOTE_AUDIO_DEFAULTS.transcodeTimeoutMs,
-      revalidateAfterMs: REMOTE_AUDIO_DEFAULTS.revalidateAfterMs,
-    };
-    this.audio = new RemoteAudio(audioOptions);
-    await this.labelMedia(new RemoteAudio(audioOptions), appList, options.says ?? []);
-
     const playbackMs = options.playbackMs;
     this.fake = await FakeAri.start({
       fetchHttpMedia: true,
@@ -165,57 +134,29 @@ export class AriSuite {
       ...(playbackMs === undefined ? {} : { playbackMs: (media: string) => playbackMs(this.labels.get(media) ?? media) }),
     });
     this.closers.push(() => this.fake.close());
-    const worker = await CallbackWorker.start(
-      {
-        connection: redisUrl,
-        prefix: this.prefix,
-        concurrency: options.workerConcurrency ?? 50,
-        policy,
-        secrets: { get: () => undefined },
-      },
-      this.logger,
-    );
-    this.closers.push(() => worker.close());
-    this.role = startStasisRole(
-      {
-        ari: {
-          url: this.fake.url,
-          username: this.fake.username,
-          password: this.fake.password,
-          app: APP_NAME,
-          requestTimeoutMs: options.requestTimeoutMs ?? 2000,
-          maxConnections: 50,
-        },
-        apps: appList,
-        redisUrl,
-        queuePrefix: this.prefix,
-        secrets: { get: () => undefined },
-        maxBytes: 256 * 1024,
-        maxDocumentsPerCall: 100,
-        shutdownGraceMs: options.shutdownGraceMs ?? 1000,
-        backoff: options.backoff ?? { initialMs: 20, maxMs: 200 },
-        speech: this.speech,
-        audio: this.audio,
-      },
-      this.logger,
-    );
-    this.roleStarted = true;
-    this.closers.push(() => this.role.stop());
+    const prompts = this.mediaServer ? Object.fromEntries(Object.entries(await this.prompts()).map(([name, url]) => [url, `${name}.wav`])) : {};
+    this.engine = await Engine.start({
+      ari: { url: this.fake.url, username: this.fake.username, password: this.fake.password },
+      app: APP_NAME,
+      apps: appList,
+      prefix: this.prefix,
+      logger: this.logger,
+      prompts,
+      says: options.says ?? [],
+      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+      ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
+      ...(options.workerConcurrency === undefined ? {} : { workerConcurrency: options.workerConcurrency }),
+      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+      ...(options.renderTimeoutMs === undefined ? {} : { renderTimeoutMs: options.renderTimeoutMs }),
+      ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
+    });
+    this.closers.push(() => this.engine.close());
     await this.fake.waitForApplication(APP_NAME, 5000);
-    await this.connected();
   }
 
   /** Resolves once the role reports ARI connected. */
-  async connected(timeoutMs = 5000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`ARI not connected within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.role.connection.whenState('connected'), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+  connected(timeoutMs = 5000): Promise<void> {
+    return this.engine.connected(timeoutMs);
   }
 
   async server(handler: ScriptedHandler): Promise<ScriptedServer> {
@@ -225,9 +166,8 @@ export class AriSuite {
   }
 
   /** The `sound:` URI a Say renders to with this suite's engine and locator (nothing is rendered). */
-  sayUri(text: string, voice: Voice = DEFAULT_VOICE): string {
-    const ref = this.locator({ id: MediaStore.idFor(this.speech.keyFor(text, voice)), path: '', bytes: 0 });
-    return uriOf(ref);
+  sayUri(text: string, voice?: Voice): string {
+    return this.engine.sayUri(text, voice);
   }
 
   /** The REST requests made on one channel. */
@@ -289,30 +229,6 @@ export class AriSuite {
     this.closers.push(() => server.close());
     return server;
   }
-
-  // Labels are found with the same parts the role uses: a second RemoteAudio over the
-  // same store (so the role's own first play still fetches from the customer server),
-  // and the speech's store key for each Say, which needs no rendering.
-  private async labelMedia(labeller: RemoteAudio, appList: readonly CallControlApp[], says: readonly string[]): Promise<void> {
-    if (this.mediaServer) {
-      const prompts = await this.prompts();
-      for (const [name, url] of Object.entries(prompts)) {
-        this.labels.set(uriOf(await labeller.fromUrl(url, new AbortController().signal)), `${name}.wav`);
-      }
-    }
-    const documents: FlowDocument[] = [];
-    for (const app of appList) {
-      if (app.source.kind === 'static') documents.push(app.source.document);
-      else if (app.source.fallback) documents.push(app.source.fallback);
-    }
-    for (const say of documents.flatMap((document) => saysOf(document))) this.labels.set(this.sayUri(say.text, say.voice), `say:${say.text}`);
-    for (const text of says) this.labels.set(this.sayUri(text), `say:${text}`);
-  }
-}
-
-function uriOf(ref: MediaRef): string {
-  if (ref.kind !== 'sound') throw new Error(`expected a sound: media reference, got ${JSON.stringify(ref)}`);
-  return ref.uri;
 }
 
 /** `POST answer`, `POST play sound:…`, `DELETE 16`: a compact view of a channel's requests. */
