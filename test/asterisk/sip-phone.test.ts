@@ -9,7 +9,6 @@
 // Needs, besides Asterisk: baresip (apt-get install -y baresip-core), sox and espeak-ng
 // (the engine's speech), redis-server.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,12 +16,13 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
 import { readWavFile } from '../../lib/media/wav.js';
+import { JsonLog, stopChild } from '../support/child-log.js';
 import { EspeakEngine } from '../../lib/tts/index.js';
 import { saysOf } from '../../lib/tts/says.js';
 import { parseDocument, type SayVerb } from '../../lib/xml/index.js';
 import { menuDocument, startDocument } from '../../scripts/demo-server.js';
 import { startAsterisk, type AsteriskInstance } from '../support/asterisk/index.js';
-import { freeTcpPort } from '../support/asterisk/ports.js';
+import { freeTcpPort } from '../support/ports.js';
 import { sharedRedisUrl, uniquePrefix } from '../support/redis.js';
 import { silentLogger } from '../support/silent-logger.js';
 import { baresipBinary, header, Softphone, type SipMessage } from '../support/sip/baresip.js';
@@ -38,68 +38,6 @@ const SOFTPHONE_CALLER_ID = '15550001111';
 const UNKNOWN_NUMBER = '15559999999';
 /** How long a call of the demo may take, from dialling to the engine's hang-up. */
 const CALL_TIMEOUT_MS = 30_000;
-
-interface JsonLine {
-  readonly msg?: string;
-  readonly [key: string]: unknown;
-}
-
-/** A child process's JSON lines (one stream), and a bounded wait for one. */
-class JsonLog {
-  readonly lines: JsonLine[] = [];
-  readonly text: string[] = [];
-  private readonly waiters: { test: (l: JsonLine) => boolean; resolve: (l: JsonLine) => void }[] = [];
-
-  constructor(stream: NodeJS.ReadableStream | null) {
-    let buffer = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      buffer += chunk;
-      const parts = buffer.split('\n');
-      buffer = parts.pop() ?? '';
-      for (const part of parts) {
-        if (part.trim() === '') continue;
-        this.text.push(part);
-        let line: JsonLine;
-        try {
-          line = JSON.parse(part) as JsonLine;
-        } catch {
-          line = { msg: part };
-        }
-        this.lines.push(line);
-        for (const waiter of this.waiters.filter((w) => w.test(line))) {
-          this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
-    });
-  }
-
-  waitFor(test: (l: JsonLine) => boolean, timeoutMs: number, what: string): Promise<JsonLine> {
-    const found = this.lines.find(test);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms; last lines:\n${this.text.slice(-20).join('\n')}`)), timeoutMs);
-      this.waiters.push({
-        test,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-      });
-    });
-  }
-}
-
-/** Stops a child: SIGTERM, then SIGKILL after `graceMs`. */
-async function stopChild(child: ChildProcess | undefined, graceMs = 5000): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(kill);
-}
 
 /** `sox <file> -n stat`: length in seconds and RMS amplitude (0 silence, 1 full scale). */
 function soxStat(file: string): { seconds: number; rms: number; text: string } {

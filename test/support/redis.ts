@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { freeTcpPort } from './ports.js';
 
 export const INSTALL_HINT = 'apt-get install -y redis-server';
 
@@ -28,16 +28,6 @@ export interface RedisServer {
   readonly url: string;
   /** Stops the server (SIGTERM, then SIGKILL) and removes its directory; idempotent. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Resolves when the server logs that it accepts connections; rejects if it exits first. */
@@ -86,7 +76,7 @@ async function ping(url: string): Promise<void> {
 
 async function launchOnce(): Promise<RedisServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'opentact-redis-'));
-  const port = await freePort();
+  const port = await freeTcpPort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.on('data', () => undefined);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { UrlPolicy } from '../../../lib/callback/url-policy.js';
 import { httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_DEFAULTS, RemoteAudio } from '../../../lib/media/index.js';
+import { JsonLog } from '../../support/child-log.js';
 import { FakeAri, type RecordedAriRequest } from '../../support/fake-ari/index.js';
 import { closedPort, startServer, type ScriptedServer } from '../../support/http-servers.js';
 import { sharedRedisUrl, uniquePrefix } from '../../support/redis.js';
@@ -18,46 +19,6 @@ import { pcmWav, tone } from '../../support/wav.js';
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const APP = 'opentact-drain';
 const GRACE_MS = 700;
-
-interface LogLine {
-  readonly msg?: string;
-  readonly port?: number;
-  readonly [key: string]: unknown;
-}
-
-/** The child's JSON log lines, and a way to wait for one. */
-class ChildLog {
-  readonly lines: LogLine[] = [];
-  private readonly waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-
-  constructor(child: ChildProcess) {
-    let buffer = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      buffer += chunk;
-      const parts = buffer.split('\n');
-      buffer = parts.pop() ?? '';
-      for (const part of parts) {
-        let line: LogLine;
-        try {
-          line = JSON.parse(part) as LogLine;
-        } catch {
-          line = { msg: part };
-        }
-        this.lines.push(line);
-        for (const waiter of this.waiters.filter((w) => w.test(line))) {
-          this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
-    });
-  }
-
-  waitFor(test: (l: LogLine) => boolean): Promise<LogLine> {
-    const found = this.lines.find(test);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve) => this.waiters.push({ test, resolve }));
-  }
-}
 
 /** The customer's prompts: two distinct tones. */
 const PROMPTS: Record<string, Buffer> = { '/short.wav': pcmWav(tone(300, 440), 8000), '/long.wav': pcmWav(tone(300, 660), 8000) };
@@ -140,11 +101,11 @@ describe('ARI: start and drain (child process)', function () {
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    const log = new ChildLog(child);
+    const log = new JsonLog(child.stderr);
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const listening = await log.waitFor((l) => l.msg === 'http role listening');
+    const listening = await log.waitFor((l) => l.msg === 'http role listening', 10_000, '"http role listening" in the log');
     const base = `http://127.0.0.1:${String(listening.port)}`;
-    await log.waitFor((l) => l.msg === 'ARI connected');
+    await log.waitFor((l) => l.msg === 'ARI connected', 10_000, '"ARI connected" in the log');
 
     expect((await fetch(`${base}/health`)).status).to.equal(200);
     const ready = await fetch(`${base}/ready`);
@@ -160,7 +121,7 @@ describe('ARI: start and drain (child process)', function () {
 
     const signalled = Date.now();
     child.kill('SIGTERM');
-    await log.waitFor((l) => l.msg === 'draining: letting calls in progress finish');
+    await log.waitFor((l) => l.msg === 'draining: letting calls in progress finish', 10_000, '"draining: letting calls in progress finish" in the log');
     const draining = await fetch(`${base}/ready`);
     expect(draining.status).to.equal(503);
     expect(await draining.json()).to.include({ ready: false, draining: true });

@@ -11,7 +11,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freeTcpPort, freeUdpPort } from './ports.js';
+import { freeTcpPort, freeUdpPort } from '../ports.js';
 
 export const CONFIG_SOURCE = resolve(import.meta.dirname, '../../../asterisk-config');
 export const ARI_USERNAME = 'opentact';

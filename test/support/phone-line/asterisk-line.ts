@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { AriEvent } from '../fake-ari/index.js';
 import type { AsteriskInstance } from '../asterisk/index.js';
-import { CallObserver, type Leftovers, type PhoneCall, type PhoneLine } from './phone-line.js';
+import { CallObserver, phoneCall, type Leftovers, type PhoneCall, type PhoneLine } from './phone-line.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
 
@@ -116,21 +116,14 @@ export class AsteriskPhoneLine implements PhoneLine {
     await this.request('POST', `/ari/channels/${caller}/variable?variable=__TESTER_FROM&value=${encodeURIComponent(options.from ?? '15550001111')}`);
     await this.request('POST', `/ari/applications/${this.app}/subscription?eventSource=channel:${channelId}`);
     await this.request('POST', `/ari/channels/${caller}/dial`);
-    return {
-      channelId,
-      answered: (timeoutMs) => observer.answered(timeoutMs),
-      heard: () => observer.heard(),
-      untilStarted: (count, timeoutMs) => observer.untilStarted(count, timeoutMs),
-      untilFinished: (count, timeoutMs) => observer.untilFinished(count, timeoutMs),
-      ended: (timeoutMs) => observer.ended(timeoutMs),
-      trace: () => observer.trace,
+    return phoneCall(observer, {
       press: async (digits) => {
         await this.request('POST', `/ari/channels/${caller}/dtmf?dtmf=${encodeURIComponent(digits)}&between=100&duration=100`);
       },
       hangUp: async () => {
         await this.request('DELETE', `/ari/channels/${caller}?reason_code=16`, [204, 404]);
       },
-    };
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 // The phone line on the fake ARI: its control interface places the call, presses keys and
 // hangs up; the events it sends to the engine's application tell what the caller got.
 import { FakeAri, type AriEvent, type FakeAriOptions } from '../fake-ari/index.js';
-import { CallObserver, type Leftovers, type PhoneCall, type PhoneLine } from './phone-line.js';
+import { CallObserver, phoneCall, type Leftovers, type PhoneCall, type PhoneLine } from './phone-line.js';
 
 export class FakePhoneLine implements PhoneLine {
   readonly kind = 'fake';
@@ -34,17 +34,10 @@ export class FakePhoneLine implements PhoneLine {
     // Events of the call reach the observer from StasisStart on, as they reach the engine.
     await this.fake.placeCall({ from: options.from ?? '15550001111', did: options.did, app: options.app, channelId });
     const fake = this.fake;
-    return {
-      channelId,
-      answered: (timeoutMs) => observer.answered(timeoutMs),
-      heard: () => observer.heard(),
-      untilStarted: (count, timeoutMs) => observer.untilStarted(count, timeoutMs),
-      untilFinished: (count, timeoutMs) => observer.untilFinished(count, timeoutMs),
-      ended: (timeoutMs) => observer.ended(timeoutMs),
-      trace: () => observer.trace,
+    return phoneCall(observer, {
       press: (digits) => fake.pressDigits(channelId, digits),
       hangUp: () => (fake.channel(channelId)?.destroyed ? Promise.resolve() : fake.callerHangup(channelId)),
-    };
+    });
   }
 
   async leftovers(): Promise<Leftovers> {

@@ -63,6 +63,21 @@ export interface PhoneLine {
   close(): Promise<void>;
 }
 
+/** A PhoneCall whose view comes from `observer` and whose caller acts through `actions`. */
+export function phoneCall(observer: CallObserver, actions: Pick<PhoneCall, 'press' | 'hangUp'>): PhoneCall {
+  return {
+    channelId: observer.channelId,
+    answered: (timeoutMs) => observer.answered(timeoutMs),
+    heard: () => observer.heard(),
+    untilStarted: (count, timeoutMs) => observer.untilStarted(count, timeoutMs),
+    untilFinished: (count, timeoutMs) => observer.untilFinished(count, timeoutMs),
+    ended: (timeoutMs) => observer.ended(timeoutMs),
+    trace: () => observer.trace,
+    press: (digits) => actions.press(digits),
+    hangUp: () => actions.hangUp(),
+  };
+}
+
 /**
  * The caller's view of one call, built from ARI events about the engine's channel:
  * answer, playbacks and the end. Both lines feed it the events they see.

@@ -19,7 +19,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWavFile } from '../../../lib/media/wav.js';
-import { freeTcpPort, freeUdpPort } from '../asterisk/ports.js';
+import { freeTcpPort, freeUdpPort } from '../ports.js';
 
 export const BARESIP_INSTALL_HINT = 'apt-get install -y baresip-core';
 /** Where Debian's baresip-core puts its modules. */
