@@ -20,9 +20,9 @@ export const HOW_TO_GET_ASTERISK = [
   'no Asterisk 22 to test against: set ASTERISK_BIN to an Asterisk 22 binary or put `asterisk` on the PATH.',
   'Ways to get one:',
   '  - on these machines: ASTERISK_BIN=$(../shared/asterisk/install.sh) npm run test:asterisk',
-  '  - Docker: `docker compose up asterisk` runs the andrius/asterisk:22 image with asterisk-config/ (then point a copy of the binary at it, or run the suite inside that image)',
-  '  - a distribution package of Asterisk 22 (e.g. Ubuntu/Debian testing `apt-get install asterisk`), or',
-  '  - build 22.x from https://github.com/asterisk/asterisk (./configure && make menuselect && make && make install).',
+  '  - the Docker Compose service\'s image: ASTERISK_BIN=$PWD/scripts/asterisk-docker.sh npm run test:asterisk',
+  '  - a distribution package of Asterisk 22 (e.g. `apt-get install asterisk` where the distribution ships 22.x), or',
+  '  - build 22.x from https://github.com/asterisk/asterisk (./configure && make && make install).',
 ].join('\n');
 
 /**
