@@ -6,9 +6,10 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { embeddedIpv4, formWords } from './embedded-ipv4.js';
 
 /** Why an address is refused by default. */
-export type RestrictedRange = 'loopback' | 'link-local' | 'private' | 'shared' | 'unspecified';
+export type RestrictedRange = 'loopback' | 'link-local' | 'private' | 'shared' | 'unspecified' | 'local-nat64';
 
 const RESTRICTED: readonly { range: RestrictedRange; subnets: readonly [string, number, 'ipv4' | 'ipv6'][] }[] = [
   { range: 'loopback', subnets: [['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']] },
@@ -21,6 +22,10 @@ const RESTRICTED: readonly { range: RestrictedRange; subnets: readonly [string, 
   { range: 'shared', subnets: [['100.64.0.0', 10, 'ipv4']] },
   // 0.0.0.0/8 reaches the local host on Linux, like 0.0.0.0 itself.
   { range: 'unspecified', subnets: [['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']] },
+  // 64:ff9b:1::/48 (RFC 8215): NAT64 prefixes of the operator's own network. Where the
+  // IPv4 address sits depends on the prefix length the operator chose (RFC 6052), so
+  // the whole range is refused; the well-known 64:ff9b::/96 is judged by its IPv4 address.
+  { range: 'local-nat64', subnets: [['64:ff9b:1::', 48, 'ipv6']] },
 ];
 
 // net.BlockList matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against IPv4 rules.
@@ -36,6 +41,7 @@ const RANGE_WORDS: Record<RestrictedRange, string> = {
   private: 'a private address',
   shared: 'a shared (carrier-grade NAT) address',
   unspecified: 'an unspecified address',
+  'local-nat64': 'a local-use NAT64 address',
 };
 
 /** An `OUTBOUND_ALLOW` entry that is not a host name, an address or a CIDR range. */
@@ -80,6 +86,10 @@ function normalizeHost(host: string): string {
   const lower = host.toLowerCase();
   const unbracketed = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;
   return unbracketed.endsWith('.') ? unbracketed.slice(0, -1) : unbracketed;
+}
+
+function restrictedRange(address: string, family: 'ipv4' | 'ipv6'): RestrictedRange | undefined {
+  return RESTRICTED_LISTS.find(({ list }) => list.check(address, family))?.range;
 }
 
 export class UrlPolicy {
@@ -158,7 +168,8 @@ export class UrlPolicy {
 
   /**
    * Refuses `address` (which `hostname` resolved to) when it lies in a restricted range
-   * that the allow-list does not open.
+   * that the allow-list does not open, or is an IPv6 address embedding an IPv4 address
+   * that is (IPv4-compatible, IPv4-mapped, NAT64, 6to4, Teredo: see embedded-ipv4.ts).
    * @throws PolicyRefusal
    */
   checkAddress(hostname: string, address: string): void {
@@ -167,11 +178,15 @@ export class UrlPolicy {
     const family = ipFamily(address);
     if (!family) throw new PolicyRefusal(`the URL is not allowed: ${host} did not resolve to an address`);
     if (this.allowedAddresses.check(address, family)) return;
-    const restricted = RESTRICTED_LISTS.find(({ list }) => list.check(address, family));
-    if (!restricted) return;
-    const what = RANGE_WORDS[restricted.range];
-    const where = host === address ? `${address} is ${what}` : `${host} is at ${address}, ${what}`;
-    throw new PolicyRefusal(`the URL is not allowed: ${where}`);
+    const where = (what: string): string => (host === address ? `${address} is ${what}` : `${host} is at ${address}, ${what}`);
+    const restricted = restrictedRange(address, family);
+    if (restricted) throw new PolicyRefusal(`the URL is not allowed: ${where(RANGE_WORDS[restricted])}`);
+    const embedded = family === 'ipv6' ? embeddedIpv4(address) : undefined;
+    if (!embedded || this.allowedAddresses.check(embedded.ipv4, 'ipv4')) return;
+    const inner = restrictedRange(embedded.ipv4, 'ipv4');
+    if (!inner) return;
+    const what = `${formWords(embedded.form)} for ${embedded.ipv4}, ${RANGE_WORDS[inner]}`;
+    throw new PolicyRefusal(`the URL is not allowed: ${where(what)}`);
   }
 
   private refusalFor(hostname: string, addresses: readonly dns.LookupAddress[]): NodeJS.ErrnoException | undefined {
