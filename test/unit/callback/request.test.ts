@@ -59,9 +59,9 @@ describe('callback request building', () => {
     for (const body of [false, true]) {
       const request = buildRequest({ ...spec, body }, { now: NOW, secret: 'k' });
       const header = request.headers[SIGNATURE_HEADER];
-      expect(header).to.match(new RegExp(`^t=${NOW / 1000},v1=[0-9a-f]{64}$`));
+      expect(header).to.match(new RegExp(`^t=${NOW / 1000},v1=[0-9a-f]{64},v2=[0-9a-f]{64}$`));
       const parts = { method: 'POST', url: request.url.href, body: request.body ?? '' };
-      expect(verifySignature({ ...parts, header, secret: 'k', now: NOW })).to.equal(true);
+      expect(verifySignature({ ...parts, header, secret: 'k', now: NOW, acceptV1: false })).to.equal(true);
     }
   });
 });

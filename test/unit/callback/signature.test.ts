@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { signRequest, verifySignature } from '../../../lib/callback/signature.js';
 
@@ -12,9 +12,11 @@ function header(overrides: Partial<typeof request> = {}, timestamp = T): string 
 }
 
 describe('callback signature', () => {
-  it('signs t.METHOD.url.body with HMAC-SHA256 in the documented form', () => {
-    const expected = createHmac('sha256', SECRET).update(`${T}.POST.${request.url}.${request.body}`).digest('hex');
-    expect(header()).to.equal(`t=${T},v1=${expected}`);
+  it('signs v1 (t.METHOD.url.body) and v2 (framed, body digest) with HMAC-SHA256 in the documented form', () => {
+    const v1 = createHmac('sha256', SECRET).update(`${T}.POST.${request.url}.${request.body}`).digest('hex');
+    const bodyDigest = createHash('sha256').update(request.body).digest('hex');
+    const v2 = createHmac('sha256', SECRET).update(`v2\n${T}\nPOST\n${request.url}\n${bodyDigest}`).digest('hex');
+    expect(header()).to.equal(`t=${T},v1=${v1},v2=${v2}`);
   });
 
   it('verifies its own signature', () => {
@@ -57,14 +59,14 @@ describe('callback signature', () => {
   });
 
   it('rejects missing and malformed headers', () => {
-    const v1 = header().split('v1=')[1] ?? '';
+    const v1 = /v1=([0-9a-f]{64})/.exec(header())?.[1] ?? '';
     for (const bad of [undefined, '', 'garbage', `v1=${v1}`, `t=${T}`, `t=${T},v1=zz`, `t=abc,v1=${v1}`, `t=${T},t=${T},v1=${v1}`, `t=${T},v1=${v1.slice(2)}`, `t=${T},v1=${v1}=x`]) {
       expect(verifySignature({ ...request, header: bad, secret: SECRET, now: NOW }), String(bad)).to.equal(false);
     }
   });
 
   it('accepts any matching v1 among several (secret rotation)', () => {
-    const good = header().split('v1=')[1] ?? '';
+    const good = /v1=([0-9a-f]{64})/.exec(header())?.[1] ?? '';
     const other = 'ab'.repeat(32);
     expect(verifySignature({ ...request, header: `t=${T},v1=${other},v1=${good}`, secret: SECRET, now: NOW })).to.equal(true);
   });
