@@ -3,6 +3,7 @@ export type XmlProblemCode =
   | 'empty' // no content at all
   | 'too_large' // over the size limit
   | 'syntax' // not well-formed XML
+  | 'encoding' // the XML declaration names an encoding other than UTF-8
   | 'doctype' // a <!DOCTYPE> or <!ENTITY> declaration
   | 'root' // the root element is not <Response>
   | 'unknown_element' // not an element of the language
@@ -34,7 +35,7 @@ export class XmlError extends Error {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
     super(first ? `${formatProblem(first)}${more}` : 'invalid document');
     this.name = 'XmlError';
-    this.problems = problems;
+    this.problems = problems.map((p) => ({ ...p, message: oneLine(p.message), path: oneLine(p.path) }));
   }
 
   get first(): XmlProblem {
@@ -44,8 +45,24 @@ export class XmlError extends Error {
   }
 }
 
-/** `LINE:COL: CODE message (path)` — the form `opentact-ari check` prints after the file name. */
+/**
+ * `LINE:COL: CODE message (path)` — the form `opentact-ari check` prints after the file name.
+ * Always one line: control characters in a message are written as escapes.
+ */
 export function formatProblem(p: XmlProblem): string {
-  const where = p.path ? ` (${p.path})` : '';
-  return `${p.line}:${p.column}: ${p.code} ${p.message}${where}`;
+  const where = p.path ? ` (${oneLine(p.path)})` : '';
+  return `${p.line}:${p.column}: ${p.code} ${oneLine(p.message)}${where}`;
+}
+
+// C0 and C1 controls, DEL, and the two Unicode line separators.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+/** The text with every control character written as a JSON-style escape (`\n`, `\u001B`). */
+export function oneLine(text: string): string {
+  return text.replace(
+    CONTROL,
+    (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
 }

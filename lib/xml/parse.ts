@@ -1,7 +1,13 @@
 import { DOMParser, type Document } from '@xmldom/xmldom';
 import { XmlError, type XmlProblemCode } from './errors.js';
 import { MAX_PROBLEMS, ProblemList, START } from './problems.js';
-import { findBadReferences, findDeclarations, findIllegalCharacters } from './scan.js';
+import {
+  findBadReferences,
+  findDeclarations,
+  findEncodingProblem,
+  findIllegalCharacters,
+  findStructureProblems,
+} from './scan.js';
 import { LineIndex, decodeSource } from './source.js';
 import type { FlowDocument, SourcePosition } from './types.js';
 import { Walker } from './walker.js';
@@ -45,10 +51,14 @@ export function parseDocument(input: string | Buffer, options: ParseOptions = {}
     throw problems.toError();
   }
 
+  const encoding = findEncodingProblem(text);
+  if (encoding) problems.add('encoding', encoding.message, lines.at(encoding.offset), '');
   for (const finding of [...findIllegalCharacters(text, MAX_PROBLEMS), ...findBadReferences(text, MAX_PROBLEMS)]) {
     problems.add('syntax', finding.message, lines.at(finding.offset), '');
   }
-  const document = parseXml(text, problems);
+  const structure = findStructureProblems(text, MAX_PROBLEMS, lines);
+  for (const finding of structure) problems.add('syntax', finding.message, lines.at(finding.offset), '');
+  const document = parseXml(text, problems, structure.length > 0);
   // A document that is not well-formed is not read further: its tree cannot be trusted.
   if (!document || problems.size > 0) throw problems.toError();
 
@@ -75,24 +85,37 @@ const COVERED_BY_SCAN = [
   'entity not found',
 ];
 
+// The element structure, which xmldom places at the last start tag it read: reported by
+// findStructureProblems where the problem stands. xmldom's copies are dropped when that scan
+// found something (otherwise they are kept, so a problem is never lost).
+const COVERED_BY_STRUCTURE_SCAN = [
+  'end tag name',
+  'Opening and ending tag mismatch',
+  'unclosed xml tag(s)',
+  'Extra content at the end of the document',
+  'Unexpected content outside root element',
+  'Error constructing the DOM: HierarchyRequestError',
+];
+
 /** Thrown from xmldom's error handler to stop it once enough problems are collected. */
 class StopParsing extends Error {
   readonly code = 'stop_parsing';
 }
 
-function parseXml(text: string, problems: ProblemList): Document | undefined {
-  let reported = 0;
+function parseXml(text: string, problems: ProblemList, structureReported: boolean): Document | undefined {
+  let seen = 0;
   const onError = (_level: string, message: string, context: unknown): void => {
+    seen++;
     if (COVERED_BY_SCAN.some((prefix) => message.startsWith(prefix))) return;
+    if (structureReported && COVERED_BY_STRUCTURE_SCAN.some((prefix) => message.startsWith(prefix))) return;
     problems.add('syntax', describeXmldomError(message), locate(context), '');
-    reported++;
     if (problems.full) throw new StopParsing();
   };
   try {
     const parser = new DOMParser({ locator: true, onError, normalizeLineEndings: (source) => source });
     return parser.parseFromString(text, 'text/xml');
   } catch (error) {
-    if (reported === 0 && !problems.full) {
+    if ((seen === 0 || problems.size === 0) && !problems.full) {
       const message = error instanceof Error ? error.message : String(error);
       problems.add('syntax', describeXmldomError(message), START, '');
     }
@@ -100,9 +123,11 @@ function parseXml(text: string, problems: ProblemList): Document | undefined {
   }
 }
 
+/** xmldom's message, without the wrapping of its own exceptions ("element parse error: Error: "). */
 function describeXmldomError(message: string): string {
   if (message.startsWith('missing root element')) return NO_ELEMENT;
-  return `not well-formed XML: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`;
+  const own = message.replace(/^element parse error: (?:[A-Za-z]*Error: )?/, '').replace(/[:\s]+$/, '');
+  return `not well-formed XML: ${own.length > 200 ? `${own.slice(0, 200)}…` : own}`;
 }
 
 /** xmldom passes its DOM handler, whose `locator` says where the parser stood. */

@@ -120,7 +120,7 @@ describe('xml: input handling', () => {
     it('names the position of mismatched and unclosed tags', () => {
       const mismatch = problemsOf('<Response>\n  <Say>hi</Sya>\n</Response>')[0];
       expect(mismatch).to.include({ code: 'syntax', line: 2, path: '' });
-      expect(mismatch?.message).to.contain('not well-formed XML').and.contain('Sya');
+      expect(mismatch?.message).to.contain('</Sya>').and.contain('<Say>');
       expect(problemsOf('<Response>\n  <Say>hi</Say>')[0]?.code).to.equal('syntax');
     });
 
@@ -262,6 +262,7 @@ describe('xml: input handling', () => {
       'empty',
       'too_large',
       'syntax',
+      'encoding',
       'doctype',
       'root',
       'unknown_element',
