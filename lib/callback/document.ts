@@ -1,7 +1,13 @@
 // A fetched body as a document: the check executeFetch makes on every 2xx answer, and the
 // parse every fetcher makes afterwards to hand the flow its FlowDocument.
 import type { FetchFailure, FetchResult } from '../flow/ports.js';
-import { DEFAULT_MAX_DOCUMENT_BYTES, parseDocument, XmlError, type FlowDocument } from '../xml/index.js';
+import {
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  parseDocument,
+  XmlError,
+  type FlowDocument,
+  type XmlProblem,
+} from '../xml/index.js';
 import type { FetchOutcome } from './types.js';
 
 export function parseFetchedDocument(
@@ -13,9 +19,28 @@ export function parseFetchedDocument(
     return { document: parseDocument(body, { maxBytes }) };
   } catch (error) {
     if (!(error instanceof XmlError)) return { failure: { code: 'parse', reason: 'the answer was not a valid document' } };
-    const { line, column, message } = error.first;
-    const reason = `the answer was not a valid document: line ${line}, column ${column}: ${message}`;
+    const { line, column } = error.first;
+    const reason = `the answer was not a valid document: line ${line}, column ${column}: ${speakable(error.first)}`;
     return { failure: { code: 'parse', reason, line, column } };
+  }
+}
+
+/**
+ * What is wrong, in words a caller may hear (`<Error say="true">`) and events carry: a
+ * document that is not XML at all is said so plainly, never in the XML library's wording
+ * (`opentact-ari check` and the logs give the details); the parser's own sentences about
+ * Opentact XML (unknown element, missing attribute, …) are kept.
+ */
+function speakable(problem: XmlProblem): string {
+  switch (problem.code) {
+    case 'syntax':
+      return 'it is not well-formed XML';
+    case 'encoding':
+      return 'it declares an encoding other than UTF-8';
+    case 'doctype':
+      return 'it has a DOCTYPE or entity declaration, which is not allowed';
+    default:
+      return problem.message;
   }
 }
 
