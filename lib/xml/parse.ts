@@ -1,6 +1,8 @@
 import { DOMParser, type Document } from '@xmldom/xmldom';
 import { XmlError, type XmlProblemCode } from './errors.js';
 import { MAX_PROBLEMS, ProblemList, START } from './problems.js';
+
+export { MAX_PROBLEMS };
 import {
   findBadReferences,
   findDeclarations,
@@ -17,6 +19,12 @@ export const DEFAULT_MAX_DOCUMENT_BYTES = 256 * 1024;
 export interface ParseOptions {
   /** Largest accepted document in bytes (default 256 KiB); checked before parsing. */
   maxBytes?: number;
+  /**
+   * The parser stops once it has found this many problems (default 1000, `Infinity` for
+   * all of them: `opentact-ari check` counts them all). Past the default, a hostile
+   * document could make it build hundreds of thousands of messages.
+   */
+  maxProblems?: number;
 }
 
 /**
@@ -28,6 +36,8 @@ export interface ParseOptions {
 export function parseDocument(input: string | Buffer, options: ParseOptions = {}): FlowDocument {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   if (!(maxBytes >= 0)) throw new RangeError(`maxBytes must be a non-negative number, got ${String(maxBytes)}`);
+  const maxProblems = options.maxProblems ?? MAX_PROBLEMS;
+  if (!(maxProblems >= 1)) throw new RangeError(`maxProblems must be at least 1, got ${String(maxProblems)}`);
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
     throw new TypeError('parseDocument expects a string or a Buffer');
   }
@@ -42,7 +52,7 @@ export function parseDocument(input: string | Buffer, options: ParseOptions = {}
   if (/^[ \t\n]*$/.test(text)) throw single('empty', 'the document is empty');
 
   const lines = new LineIndex(text);
-  const problems = new ProblemList();
+  const problems = new ProblemList(maxProblems);
 
   // Checked before xmldom sees anything: a document with a DTD is never parsed at all.
   const declarations = findDeclarations(text);
@@ -53,10 +63,10 @@ export function parseDocument(input: string | Buffer, options: ParseOptions = {}
 
   const encoding = findEncodingProblem(text);
   if (encoding) problems.add('encoding', encoding.message, lines.at(encoding.offset), '');
-  for (const finding of [...findIllegalCharacters(text, MAX_PROBLEMS), ...findBadReferences(text, MAX_PROBLEMS)]) {
+  for (const finding of [...findIllegalCharacters(text, maxProblems), ...findBadReferences(text, maxProblems)]) {
     problems.add('syntax', finding.message, lines.at(finding.offset), '');
   }
-  const structure = findStructureProblems(text, MAX_PROBLEMS, lines);
+  const structure = findStructureProblems(text, maxProblems, lines);
   for (const finding of structure) problems.add('syntax', finding.message, lines.at(finding.offset), '');
   const document = parseXml(text, problems, structure.length > 0);
   // A document that is not well-formed is not read further: its tree cannot be trusted.

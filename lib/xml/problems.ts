@@ -2,14 +2,16 @@ import { XmlError, type XmlProblem, type XmlProblemCode } from './errors.js';
 import type { SourcePosition } from './types.js';
 
 /**
- * Past this many problems the parser stops collecting: a hostile document could
- * otherwise make it build hundreds of thousands of messages.
+ * Past this many problems the parser stops collecting (by default): a hostile document
+ * could otherwise make it build hundreds of thousands of messages.
  */
 export const MAX_PROBLEMS = 1000;
 
 /** The problems found in one document, reported in document order. */
 export class ProblemList {
   private readonly items: XmlProblem[] = [];
+
+  constructor(readonly limit: number = MAX_PROBLEMS) {}
 
   add(code: XmlProblemCode, message: string, at: SourcePosition, path: string): void {
     if (this.full) return;
@@ -21,7 +23,7 @@ export class ProblemList {
   }
 
   get full(): boolean {
-    return this.items.length >= MAX_PROBLEMS;
+    return this.items.length >= this.limit;
   }
 
   /** The problems sorted by position; problems at one position keep the order found. */

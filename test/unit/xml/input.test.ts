@@ -257,6 +257,14 @@ describe('xml: input handling', () => {
     expect(problemsOf(`<Response>${'<'.repeat(100_000)}</Response>`)).to.have.length(1000);
   });
 
+  it('collects every problem when asked to (maxProblems), and refuses a limit below 1', () => {
+    const problems = problemsOf(`<Response>${'<Nope/>'.repeat(5000)}</Response>`, { maxProblems: Infinity });
+    expect(problems).to.have.length(5000);
+    expect(problems[4999]?.path).to.equal('Response/Nope[4999]');
+    expect(problemsOf(`<Response>${'<Nope/>'.repeat(50)}</Response>`, { maxProblems: 10 })).to.have.length(10);
+    expect(() => parseDocument('<Response/>', { maxProblems: 0 })).to.throw(RangeError);
+  });
+
   describe('fuzzing', () => {
     const CODES: readonly XmlProblemCode[] = [
       'empty',
