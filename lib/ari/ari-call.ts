@@ -20,6 +20,7 @@ import { AriNotFoundError, AriRequestError } from './errors.js';
 import type { AriEvent, ChannelSnapshot } from './events.js';
 import { mediaUri } from './media.js';
 import type { AriRest } from './rest.js';
+import { ariVerbFailure } from './verb-failure.js';
 import { waitFor } from './wait.js';
 
 export interface AriCallOptions {
@@ -178,7 +179,8 @@ export class AriCall implements Call {
         throw new CallEndedError();
       }
       this.hangingUp = false;
-      throw error;
+      // Not logged here: every caller of hangup logs its failure.
+      throw error instanceof AriRequestError ? ariVerbFailure(error) : error;
     }
     this.end(`hung up: ${reason}`);
   }
@@ -211,11 +213,14 @@ export class AriCall implements Call {
       this.end('the caller hung up');
       return new CallEndedError();
     }
-    if (error instanceof AriRequestError) {
-      this.log.warn({ channel: this.channelId, media: uri, err: error }, 'playback refused');
-      return new VerbFailure('media', 'the audio could not be played', { cause: error });
-    }
-    return error;
+    return this.requestFailure(error, 'playback request failed', { media: uri });
+  }
+
+  /** An ARI request that failed (not for a gone channel): a verb failure, logged; anything else as it is. */
+  private requestFailure(error: unknown, message: string, fields: object = {}): unknown {
+    if (!(error instanceof AriRequestError)) return error;
+    this.log.warn({ channel: this.channelId, ...fields, err: error }, message);
+    return ariVerbFailure(error);
   }
 
   /** Makes `listener` the one that hears the caller's keys; returns its release. */
@@ -226,7 +231,10 @@ export class AriCall implements Call {
     };
   }
 
-  /** A request on the channel: a 404 means the caller hung up; never outlives the call. */
+  /**
+   * A request on the channel: a 404 means the caller hung up, another ARI failure is a
+   * VerbFailure (ari_timeout, ari_unavailable); never outlives the call.
+   */
   private channelRequest<T>(run: () => Promise<T>): Promise<T> {
     return waitFor<T>(this.ended, (settle) => {
       run().then(settle.resolve, (error: unknown) => {
@@ -234,7 +242,7 @@ export class AriCall implements Call {
           this.end('the caller hung up');
           settle.reject(new CallEndedError());
         } else {
-          settle.reject(error);
+          settle.reject(this.requestFailure(error, 'ARI request failed'));
         }
       });
       return () => undefined;

@@ -8,6 +8,8 @@ export type FailureCode =
   | 'speech' // the speech engine could not render the text
   | 'no_input' // <Gather> collected no digits
   | 'no_answer' // <Dial>: nobody answered in time
+  | 'ari_timeout' // Asterisk did not answer an ARI request in time (ARI_REQUEST_TIMEOUT_MS)
+  | 'ari_unavailable' // Asterisk refused an ARI request, or ARI is not connected
   | 'internal'; // a bug or an unexpected error; logged with its stack
 
 /**

@@ -143,14 +143,32 @@ describe('ARI: AriCall', function () {
     expect(log.entries.filter((e) => e.level === 'warn' || e.level === 'error')).to.deep.equal([]);
   });
 
-  it('times out a request Asterisk does not answer, leaving nothing pending', async function () {
+  it('times out a request Asterisk does not answer, leaving nothing pending: a VerbFailure ari_timeout', async function () {
     const call = await newCall();
     fake.delayNext({ method: 'POST', path: `/channels/${call.channelId}/answer` }, 600);
     const started = Date.now();
     const error = await call.answer().catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(AriTimeoutError);
+    expect(error).to.be.instanceOf(VerbFailure).with.property('code', 'ari_timeout');
+    expect((error as VerbFailure).reason).to.equal('Asterisk did not answer in time');
+    expect((error as VerbFailure).cause).to.be.instanceOf(AriTimeoutError);
     expect(Date.now() - started).to.be.below(500);
     expect(call.ended.aborted).to.equal(false);
+  });
+
+  it('makes a refused or timed-out play and hang-up a VerbFailure (ari_unavailable, ari_timeout), the call still up', async function () {
+    const call = await newCall();
+    fake.failNext({ method: 'POST', path: `/channels/${call.channelId}/play` }, { status: 503, message: 'Service Unavailable' });
+    const refused = await call.play({ kind: 'sound', uri: BEEP }, { loop: 1 }).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(VerbFailure).with.property('code', 'ari_unavailable');
+    expect((refused as VerbFailure).reason).to.equal('Asterisk refused the request');
+    fake.delayNext({ method: 'POST', path: `/channels/${call.channelId}/play` }, 600);
+    const late = await call.play({ kind: 'sound', uri: BEEP }, { loop: 1 }).catch((e: unknown) => e);
+    expect(late).to.be.instanceOf(VerbFailure).with.property('code', 'ari_timeout');
+    fake.delayNext({ method: 'DELETE', path: `/channels/${call.channelId}` }, 600);
+    const hangup = await call.hangup({ cause: 'normal_clearing', reason: 'test' }).catch((e: unknown) => e);
+    expect(hangup).to.be.instanceOf(VerbFailure).with.property('code', 'ari_timeout');
+    expect(call.ended.aborted).to.equal(false);
+    expect(await call.play({ kind: 'sound', uri: BEEP }, { loop: 1 })).to.deep.equal({});
   });
 
   it('hangs up with the Q.850 cause of the request', async function () {
