@@ -1,6 +1,7 @@
 import { answer } from './answer.js';
 import { call } from './call.js';
 import { callback } from './callback.js';
+import { gather } from './gather.js';
 import type { VerbHandlers } from './handler.js';
 import { hangup } from './hangup.js';
 import { notSupported } from './not-supported.js';
@@ -16,7 +17,7 @@ export const verbHandlers: VerbHandlers = {
   Hangup: hangup,
   Callback: callback,
   Call: call,
-  Gather: notSupported(),
+  Gather: gather,
   Dial: notSupported(),
   Record: notSupported(),
   Curl: notSupported(),

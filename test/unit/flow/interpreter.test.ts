@@ -109,11 +109,11 @@ describe('interpreter', () => {
   describe('error branches', () => {
     it('runs a sibling <Error> after a failed verb, then goes on with the verb after the failed one', async () => {
       const run = await runXml(
-        xmlResponse('<Gather/><Error tag="g"><Say>sorry</Say></Error><Say>next</Say>'),
+        xmlResponse('<Record/><Error tag="g"><Say>sorry</Say></Error><Say>next</Say>'),
         { fetcher: noFetch },
       );
       expect(untimed(run.lines).map(({ event, path, text, tag, code }) => ({ event, path, text, tag, code }))).to.deep.equal([
-        { event: 'failed', path: 'Response/Gather[0]', text: undefined, tag: undefined, code: 'not_supported' },
+        { event: 'failed', path: 'Response/Record[0]', text: undefined, tag: undefined, code: 'not_supported' },
         { event: 'error-branch', path: 'Response/Error[1]', text: undefined, tag: 'g', code: 'not_supported' },
         { event: 'answer', path: 'Response/Error[1]/Say[0]', text: undefined, tag: undefined, code: undefined },
         { event: 'say', path: 'Response/Error[1]/Say[0]', text: 'sorry', tag: undefined, code: undefined },
