@@ -10,6 +10,7 @@ import { disownReconnect, onEveryEvent, socketOf, type ClientSocket } from './cl
 import { AriRequestError } from './errors.js';
 import { parseEvent, type AriEvent } from './events.js';
 import { ClientRest, type AriRest } from './rest.js';
+import { withoutSwaggerNotice } from './swagger-notice.js';
 import { timed } from './timed.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'stopped';
@@ -158,8 +159,11 @@ export class AriConnection {
   private async open(): Promise<{ closed: Promise<string> }> {
     const { url, username, password, requestTimeoutMs } = this.options;
     if (this.client === undefined) {
-      // Loading the API is a dozen requests (resources.json and each listing).
-      const loaded = await timed('load the ARI API', requestTimeoutMs * 3, () => client.connect(url, username, password));
+      // Loading the API is a dozen requests (resources.json and each listing). The notice
+      // swagger-client prints on stdout is silenced until the load settles, even a late one.
+      const loaded = await timed('load the ARI API', requestTimeoutMs * 3, () =>
+        withoutSwaggerNotice(() => client.connect(url, username, password)),
+      );
       if (this.stopped) throw new SocketClosed('stopped');
       onEveryEvent(loaded, (raw) => this.receive(raw));
       this.client = loaded;

@@ -17,8 +17,9 @@
 //
 // Asterisk declares "swaggerVersion": "1.1" (and swagger-client then prints a
 // "deprecated version of Swagger" line); the fake says "1.2", which swagger-client reads
-// through the same code without that line. Operation fields are written the way
-// Asterisk writes them (httpMethod, responseClass, dataType, errorResponses).
+// through the same code without that line, unless asked for "1.1" (FakeAriOptions
+// swaggerVersion). Operation fields are written the way Asterisk writes them (httpMethod,
+// responseClass, dataType, errorResponses).
 
 type ParamType = 'path' | 'query' | 'body';
 
@@ -716,12 +717,12 @@ function declarations(): Record<string, { description: string; apis: Api[]; mode
 export const RESOURCE_NAMES = ['asterisk', 'channels', 'bridges', 'recordings', 'playbacks', 'events', 'applications'] as const;
 
 /** GET /ari/api-docs/resources.json; `basePath` is `http://<host>/ari`. */
-export function resourceListing(basePath: string): unknown {
+export function resourceListing(basePath: string, swaggerVersion: '1.1' | '1.2' = '1.2'): unknown {
   const decls = declarations();
   return {
     _copyright: 'Written for the opentact-ari tests after the Asterisk REST Interface reference.',
     apiVersion: API_VERSION,
-    swaggerVersion: '1.2',
+    swaggerVersion,
     basePath,
     apis: RESOURCE_NAMES.map((name) => ({ path: `/api-docs/${name}.{format}`, description: decls[name]?.description ?? '' })),
   };

@@ -34,6 +34,11 @@ export interface FakeAriOptions {
    */
   fetchHttpMedia?: boolean;
   /**
+   * The `swaggerVersion` resources.json declares. Default "1.2"; "1.1" is what Asterisk
+   * declares, and makes swagger-client print its deprecation notice on connect.
+   */
+  swaggerVersion?: '1.1' | '1.2';
+  /**
    * With `fetchHttpMedia`: a fetched WAV plays as long as its audio lasts, as on Asterisk
    * (when `playbackMs` is not given). Default false: 20 ms, so suites run fast.
    */
@@ -697,7 +702,7 @@ export class FakeAri {
   private apiDocs(method: string, file: string, req: http.IncomingMessage): RestResponse {
     if (method !== 'GET') return { status: 405, reason: 'Method Not Allowed', body: { message: 'Unsupported method' } };
     const basePath = `http://${req.headers.host ?? `127.0.0.1:${this.portNumber}`}/ari`;
-    if (file === 'resources.json') return { status: 200, reason: 'OK', body: resourceListing(basePath) };
+    if (file === 'resources.json') return { status: 200, reason: 'OK', body: resourceListing(basePath, this.options.swaggerVersion) };
     const name = file.endsWith('.json') ? file.slice(0, -'.json'.length) : '';
     const decl = name ? apiDeclaration(name, basePath) : undefined;
     if (!decl) return { status: 404, reason: 'Not Found', body: { message: `Cannot find api-docs/${file}` } };
