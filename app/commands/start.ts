@@ -38,7 +38,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
       if (runsStasis) return { ready: false, starting: true };
       return { ready: !stopping, draining: stopping };
     };
-    http = await startHttpRole({ port: config.http.port, readiness, store }, log.child({ role: 'http' }));
+    http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, store }, log.child({ role: 'http' }));
   }
   if (roles.includes('worker')) {
     worker = await startWorkerRole(

@@ -11,7 +11,7 @@ export interface Readiness {
 
 export interface HttpRoleOptions {
   readonly port: number;
-  /** Default 0.0.0.0: reachable from outside a container. */
+  /** The address to bind (HTTP_HOST). Default 0.0.0.0: reachable from outside a container. */
   readonly host?: string;
   /** Asked on each /ready; a process without a stasis role is ready while it is not stopping. */
   readonly readiness: () => Readiness;
@@ -35,10 +35,12 @@ export async function startHttpRole(options: HttpRoleOptions, log: Logger): Prom
     const readiness = options.readiness();
     return reply.code(readiness.ready ? 200 : 503).send(readiness);
   });
-  await server.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  const host = options.host ?? '0.0.0.0';
+  await server.listen({ port: options.port, host });
   const address = server.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  log.info({ port }, 'http role listening');
+  const bound = typeof address === 'object' && address !== null ? address.address : host;
+  log.info({ host: bound, port }, 'http role listening');
   let stopping: Promise<void> | undefined;
   return {
     port,

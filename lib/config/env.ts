@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
@@ -44,6 +45,14 @@ const schema = z.object({
   ARI_REQUEST_TIMEOUT_MS: int(100, 120_000, 5000),
   ARI_MAX_CONNECTIONS: int(1, 10_000, 50),
   APPS_FILE: z.string().trim().optional(),
+  HTTP_HOST: z
+    .string()
+    .trim()
+    .refine(
+      (host) => net.isIP(host) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host),
+      'must be an IP address (0.0.0.0, 127.0.0.1, ::) or a host name, without brackets or port',
+    )
+    .default('0.0.0.0'),
   HTTP_PORT: int(0, 65_535, 8080),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 30_000),
   TTS_ENGINE: z.enum(['espeak', 'google']).default('espeak'),

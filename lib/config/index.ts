@@ -46,7 +46,8 @@ export interface Config {
   /** The Call Control Apps of APPS_FILE; empty when it is not set. */
   readonly apps: readonly CallControlApp[];
   readonly appsFile?: string;
-  readonly http: { readonly port: number };
+  /** The http role's address (HTTP_HOST, default 0.0.0.0: every interface) and port. */
+  readonly http: { readonly host: string; readonly port: number };
   /** How long a drain lets calls in progress go on before hanging them up, in ms. */
   readonly shutdownGraceMs: number;
   readonly speech: SpeechSettings;
@@ -78,7 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(ari === undefined ? {} : { ari }),
     apps,
     ...(settings.APPS_FILE === undefined ? {} : { appsFile: settings.APPS_FILE }),
-    http: { port: settings.HTTP_PORT },
+    http: { host: settings.HTTP_HOST, port: settings.HTTP_PORT },
     shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
     speech: speechSettings(settings),
     media: mediaSettings(settings),
