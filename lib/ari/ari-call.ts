@@ -50,6 +50,12 @@ export class AriCall implements Call {
   private readonly identity: Omit<CallInfo, 'state'>;
   private state: CallState;
   private digitListener: DigitListener | undefined;
+  /**
+   * Keys pressed after a key stopped a playback or a pause and before the next wait
+   * listens: the caller typing ahead through a `<Gather>` prompt. The next collection
+   * takes them first; a new playback or pause drops them.
+   */
+  private typeahead: string[] | undefined;
   /** Playbacks started and not finished: id → what to do when they finish. */
   private readonly playbacks = new Map<string, (state: string) => void>();
   private hangingUp = false;
@@ -85,7 +91,9 @@ export class AriCall implements Call {
   handle(event: AriEvent): void {
     switch (event.type) {
       case 'ChannelDtmfReceived':
-        if (event.digit !== undefined) this.digitListener?.(event.digit);
+        if (event.digit === undefined) return;
+        if (this.digitListener) this.digitListener(event.digit);
+        else this.typeahead?.push(event.digit);
         return;
       case 'PlaybackFinished':
         if (event.playback) this.finishPlayback(event.playback.id, event.playback.state);
@@ -120,6 +128,7 @@ export class AriCall implements Call {
 
   async play(media: MediaRef, opts: PlayOptions): Promise<InterruptResult> {
     const uri = mediaUri(media);
+    this.typeahead = undefined;
     for (let i = 0; i < Math.max(1, opts.loop); i += 1) {
       const result = await this.playOnce(uri, opts.stopOnDigits ?? '');
       if (result.digit !== undefined) return result;
@@ -129,10 +138,13 @@ export class AriCall implements Call {
 
   pause(ms: number, opts: PauseOptions): Promise<InterruptResult> {
     const stopOn = opts.stopOnDigits ?? '';
+    this.typeahead = undefined;
     return waitFor<InterruptResult>(this.ended, (settle) => {
       const timer = setTimeout(() => settle.resolve({}), ms);
       const release = this.listen((digit) => {
-        if (stopOn.includes(digit)) settle.resolve({ digit });
+        if (!stopOn.includes(digit)) return;
+        this.typeahead = [];
+        settle.resolve({ digit });
       });
       return () => {
         clearTimeout(timer);
@@ -143,9 +155,11 @@ export class AriCall implements Call {
 
   collectDigits(opts: DigitOptions): Promise<string> {
     let digits = '';
+    const typedAhead = this.typeahead ?? [];
+    this.typeahead = undefined;
     return waitFor<string>(this.ended, (settle) => {
-      let timer = setTimeout(() => settle.resolve(digits), opts.timeout);
-      const release = this.listen((digit) => {
+      let timer: NodeJS.Timeout | undefined;
+      const take = (digit: string): void => {
         if (opts.finishOnKey.includes(digit)) {
           settle.resolve(digits);
           return;
@@ -157,7 +171,10 @@ export class AriCall implements Call {
         }
         clearTimeout(timer);
         timer = setTimeout(() => settle.resolve(digits), opts.timeout);
-      });
+      };
+      timer = setTimeout(() => settle.resolve(digits), opts.timeout);
+      for (const digit of typedAhead) take(digit);
+      const release = this.listen(take);
       return () => {
         clearTimeout(timer);
         release();
@@ -192,8 +209,13 @@ export class AriCall implements Call {
         if (state === 'failed') settle.reject(new VerbFailure('media', 'the audio could not be played'));
         else settle.resolve({});
       });
+      let stopped = false;
       const release = this.listen((digit) => {
-        if (!stopOn.includes(digit) || !this.playbacks.delete(playbackId)) return;
+        // Keys that come while the playback is being stopped are the caller typing ahead.
+        if (stopped) this.typeahead?.push(digit);
+        if (stopped || !stopOn.includes(digit) || !this.playbacks.delete(playbackId)) return;
+        stopped = true;
+        this.typeahead = [];
         // Asterisk queues a playback behind one still playing: stop this one before going on.
         this.rest
           .stopPlayback(playbackId)
