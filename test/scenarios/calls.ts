@@ -194,6 +194,20 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
             xml: `<Response><Play>${w.prompts.welcome}</Play><Callback url="${w.callbacks.origin}/slow" timeout="10000"/><Play>${w.prompts.next}</Play></Response>`,
           },
           {
+            uuid: 'app-gather',
+            name: 'Gather',
+            numbers: ['15551230012'],
+            xml:
+              `<Response><Gather numDigits="2" timeout="3000"><Say>${LONG_SPEECH}</Say>` +
+              `<DTMF value="12"><Play>${w.prompts.next}</Play></DTMF><Default><Play>${w.prompts.sorry}</Play></Default></Gather><Hangup/></Response>`,
+          },
+          {
+            uuid: 'app-gather-silent',
+            name: 'Gather, nothing pressed',
+            numbers: ['15551230013'],
+            xml: `<Response><Gather timeout="300" attempts="2"><Play>${w.prompts.welcome}</Play><Error><Play>${w.prompts.sorry}</Play></Error></Gather><Hangup/></Response>`,
+          },
+          {
             uuid: 'app-gap',
             name: 'Pause across a reconnect',
             numbers: ['15551230009'],
@@ -257,6 +271,25 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       const end = await call.ended();
       expect(end.cause).to.equal(1);
       expect(call.heard()).to.deep.equal([]);
+      await world.expectNothingLeft();
+    });
+
+    it('Gather: keys pressed during the prompt stop it and choose the DTMF branch', async function () {
+      const call = await world.call('15551230012');
+      await call.untilStarted(1);
+      await call.press('12');
+      const end = await call.ended();
+      expect(call.heard().map((h) => world.engine.label(h.media))).to.deep.equal([`say:${LONG_SPEECH}`, 'next.wav']);
+      expect(world.heard(call.heard())[1]).to.equal('next.wav done');
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('Gather: nothing pressed after every attempt runs the error branch', async function () {
+      const call = await world.call('15551230013');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'welcome.wav done', 'sorry.wav done']);
+      expect(end.cause).to.equal(16);
       await world.expectNothingLeft();
     });
 
