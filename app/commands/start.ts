@@ -65,6 +65,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         maxBytes: config.callback.maxBytes,
         maxDocumentsPerCall: config.maxDocumentsPerCall,
         shutdownGraceMs: config.shutdownGraceMs,
+        dialEndpoints: config.dial,
         ...media,
       },
       log.child({ role: 'stasis' }),

@@ -1,7 +1,7 @@
 // The stasis role: the ARI connection and the Stasis application. Callbacks go through
 // the queue; workers (this process's or others') run them.
 import type { SecretStore } from '../../lib/callback/types.js';
-import type { AriSettings, CallControlApp } from '../../lib/config/index.js';
+import type { AriSettings, CallControlApp, DialEndpoints } from '../../lib/config/index.js';
 import type { AudioSource, Logger, Speech } from '../../lib/flow/ports.js';
 import {
   AppDirectory,
@@ -28,6 +28,8 @@ export interface StasisRoleOptions {
   readonly speech: Speech;
   /** Turns `<Play>` sources into what Asterisk plays (app/media.ts: remote audio, converted and served). */
   readonly audio: AudioSource;
+  /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); default PJSIP on the trunk. */
+  readonly dialEndpoints?: DialEndpoints;
 }
 
 export interface StasisRole {
@@ -63,6 +65,7 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     audio: options.audio,
     log,
     maxDocuments: options.maxDocumentsPerCall,
+    ...(options.dialEndpoints === undefined ? {} : { dialEndpoints: options.dialEndpoints }),
   });
   connection.start(app);
   let stopping: Promise<void> | undefined;

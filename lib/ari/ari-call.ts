@@ -7,6 +7,9 @@ import type {
   Call,
   CallInfo,
   CallState,
+  DialOptions,
+  DialOutcome,
+  DialTargetRef,
   DigitOptions,
   HangupRequest,
   InterruptResult,
@@ -16,6 +19,7 @@ import type {
   PlayOptions,
 } from '../flow/ports.js';
 import { Q850 } from './causes.js';
+import { dialTargets, dialUnavailable, type DialDeps } from './dial.js';
 import { AriNotFoundError, AriRequestError } from './errors.js';
 import type { AriEvent, ChannelSnapshot } from './events.js';
 import { mediaUri } from './media.js';
@@ -32,6 +36,8 @@ export interface AriCallOptions {
   readonly tn: string;
   readonly rest: AriRest;
   readonly log: Logger;
+  /** What `<Dial>` needs (the application, the dispatcher, the endpoint templates); absent: Dial fails. */
+  readonly dial?: Omit<DialDeps, 'rest' | 'log'>;
 }
 
 type DigitListener = (digit: string) => void;
@@ -60,6 +66,7 @@ export class AriCall implements Call {
   private readonly playbacks = new Map<string, (state: string) => void>();
   private hangingUp = false;
   private why: string | undefined;
+  private readonly dialDeps: DialDeps | undefined;
 
   constructor(options: AriCallOptions) {
     this.channelId = options.channel.id;
@@ -67,6 +74,7 @@ export class AriCall implements Call {
     this.log = options.log;
     this.identity = { call: options.call, sca: options.sca, from: options.from, tn: options.tn };
     this.state = options.channel.state === 'Up' ? 'live' : 'ringing';
+    this.dialDeps = options.dial === undefined ? undefined : { ...options.dial, rest: options.rest, log: options.log };
   }
 
   get info(): CallInfo {
@@ -180,6 +188,13 @@ export class AriCall implements Call {
         release();
       };
     });
+  }
+
+  /** See lib/ari/dial.ts. */
+  dial(targets: readonly DialTargetRef[], opts: DialOptions): Promise<DialOutcome> {
+    if (this.ended.aborted) return Promise.reject(new CallEndedError());
+    if (this.dialDeps === undefined) return Promise.reject(dialUnavailable());
+    return dialTargets({ channelId: this.channelId, ended: this.ended, answer: () => this.answer() }, targets, opts, this.dialDeps);
   }
 
   async hangup(request: HangupRequest): Promise<void> {

@@ -25,6 +25,11 @@ export interface AriEvent {
   readonly playback?: PlaybackSnapshot;
   readonly args?: readonly string[];
   readonly digit?: string;
+  /** `Dial`: the channel being dialled, and how far it got (`RINGING`, `ANSWER`, `BUSY`, …). */
+  readonly peer?: ChannelSnapshot;
+  readonly dialstatus?: string;
+  /** `ChannelDestroyed`, `ChannelHangupRequest`: the Q.850 cause. */
+  readonly cause?: number;
 }
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
@@ -61,6 +66,9 @@ export function parseEvent(value: unknown): AriEvent | undefined {
   const args = Array.isArray(value['args']) ? value['args'].filter((a): a is string => typeof a === 'string') : undefined;
   const application = value['application'];
   const digit = value['digit'];
+  const peer = parseChannel(value['peer']);
+  const dialstatus = value['dialstatus'];
+  const cause = value['cause'];
   return {
     type: value['type'],
     ...(typeof application === 'string' ? { application } : {}),
@@ -68,11 +76,18 @@ export function parseEvent(value: unknown): AriEvent | undefined {
     ...(playback === undefined ? {} : { playback }),
     ...(args === undefined ? {} : { args }),
     ...(typeof digit === 'string' ? { digit } : {}),
+    ...(peer === undefined ? {} : { peer }),
+    ...(typeof dialstatus === 'string' ? { dialstatus } : {}),
+    ...(typeof cause === 'number' ? { cause } : {}),
   };
 }
 
-/** The channel an event is about: its `channel`, or the channel a playback plays to. */
+/**
+ * The channel an event is about: the dialled `peer` of a `Dial`, its `channel`, or the
+ * channel a playback plays to.
+ */
 export function channelIdOf(event: AriEvent): string | undefined {
+  if (event.type === 'Dial' && event.peer) return event.peer.id;
   if (event.channel) return event.channel.id;
   const target = event.playback?.target_uri;
   return target?.startsWith('channel:') ? target.slice('channel:'.length) : undefined;

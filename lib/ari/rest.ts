@@ -17,6 +17,26 @@ export interface AriRest {
   hangup(channelId: string, reasonCode: number): Promise<void>;
   /** The ids of the channels in the Stasis application. */
   applicationChannels(app: string): Promise<string[]>;
+  /** Originates a channel into the Stasis application `app` (it enters it once answered). */
+  originate(request: OriginateRequest): Promise<void>;
+  /** Ringing to the caller (`POST /channels/{id}/ring`), or stops it. */
+  ring(channelId: string, on: boolean): Promise<void>;
+  /** A mixing bridge with this id. */
+  createBridge(bridgeId: string): Promise<void>;
+  addToBridge(bridgeId: string, channelIds: readonly string[]): Promise<void>;
+  /** Destroys a bridge; one already gone is not an error. */
+  destroyBridge(bridgeId: string): Promise<void>;
+}
+
+export interface OriginateRequest {
+  readonly channelId: string;
+  /** `PJSIP/15551234567@trunk`, `Local/2001@targets`. */
+  readonly endpoint: string;
+  readonly app: string;
+  readonly appArgs: string;
+  readonly callerId?: string;
+  /** Ring time, in whole seconds. */
+  readonly timeoutSeconds: number;
 }
 
 /** AriRest over whichever ari-client Client is current (none before the first connection). */
@@ -71,6 +91,34 @@ export class ClientRest implements AriRest {
   async applicationChannels(app: string): Promise<string[]> {
     const application = await this.run(`get application ${app}`, (c) => c.applications.get({ applicationName: app }));
     return Array.isArray(application.channel_ids) ? application.channel_ids.filter((id) => typeof id === 'string') : [];
+  }
+
+  async originate(request: OriginateRequest): Promise<void> {
+    const { channelId, endpoint, app, appArgs, callerId, timeoutSeconds } = request;
+    const params = { endpoint, app, appArgs, channelId, timeout: timeoutSeconds, ...(callerId === undefined ? {} : { callerId }) };
+    await this.run(`originate ${endpoint} as ${channelId}`, (c) => c.channels.originate(params));
+  }
+
+  ring(channelId: string, on: boolean): Promise<void> {
+    return on
+      ? this.run(`ring channel ${channelId}`, (c) => c.channels.ring({ channelId }))
+      : this.run(`stop ringing channel ${channelId}`, (c) => c.channels.ringStop({ channelId }));
+  }
+
+  async createBridge(bridgeId: string): Promise<void> {
+    await this.run(`create bridge ${bridgeId}`, (c) => c.bridges.createWithId({ bridgeId, type: 'mixing' }));
+  }
+
+  addToBridge(bridgeId: string, channelIds: readonly string[]): Promise<void> {
+    return this.run(`add ${channelIds.join(',')} to bridge ${bridgeId}`, (c) => c.bridges.addChannel({ bridgeId, channel: [...channelIds] }));
+  }
+
+  async destroyBridge(bridgeId: string): Promise<void> {
+    try {
+      await this.run(`destroy bridge ${bridgeId}`, (c) => c.bridges.destroy({ bridgeId }));
+    } catch (error) {
+      if (!(error instanceof AriNotFoundError)) throw error;
+    }
   }
 
   private run<T>(operation: string, request: (client: Client) => PromiseLike<T>): Promise<T> {

@@ -3,10 +3,12 @@
 // channel; reconciles the calls after a reconnection; drains on shutdown.
 import { randomUUID } from 'node:crypto';
 import type { CallControlApp } from '../config/apps.js';
+import { DEFAULT_DIAL_ENDPOINTS, type DialEndpoints } from '../config/dial-endpoints.js';
 import { normaliseNumber } from '../config/apps.js';
 import type { AudioSource, FlowFetcher, Logger, Speech } from '../flow/ports.js';
 import { AriCall } from './ari-call.js';
 import { Q850 } from './causes.js';
+import { DIAL_LEG_ARG } from './dial.js';
 import type { ConnectionListener } from './connection.js';
 import { ChannelDispatcher } from './dispatcher.js';
 import type { AppDirectory } from './directory.js';
@@ -30,6 +32,8 @@ export interface StasisAppOptions {
   readonly log: Logger;
   readonly maxDocuments: number;
   readonly ownChannels?: OwnChannels;
+  /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); an app's own override them. */
+  readonly dialEndpoints?: DialEndpoints;
 }
 
 interface LiveCall {
@@ -60,7 +64,7 @@ export class StasisApp implements ConnectionListener {
 
   event(event: AriEvent): void {
     if (event.type === 'StasisStart') {
-      if (event.channel) this.onStasisStart(event.channel, event.args ?? []);
+      if (event.channel) this.onStasisStart(event, event.channel, event.args ?? []);
       return;
     }
     this.dispatcher.dispatch(event);
@@ -107,9 +111,17 @@ export class StasisApp implements ConnectionListener {
     return Promise.all([...this.calls.values()].map((live) => live.done)).then(() => undefined);
   }
 
-  private onStasisStart(channel: ChannelSnapshot, args: readonly string[]): void {
-    // Channels the engine created belong to whoever created them.
-    if (this.ownChannels.isOwn(channel.id, args)) return;
+  private onStasisStart(event: AriEvent, channel: ChannelSnapshot, args: readonly string[]): void {
+    // Channels the engine created belong to whoever created them (a <Dial> waits for its legs).
+    if (this.ownChannels.isOwn(channel.id, args)) {
+      const taken = this.dispatcher.dispatch(event);
+      // A dialled leg answering after its <Dial> ended: nobody will bridge it.
+      if (!taken && args[1] === DIAL_LEG_ARG) {
+        this.options.log.info({ channel: channel.id }, 'hanging up a dialled leg that answered after its <Dial> ended');
+        this.refuse(channel.id, Q850.normal_clearing);
+      }
+      return;
+    }
     if (this.calls.has(channel.id) || this.adopting.has(channel.id)) return;
     const did = args[0] !== undefined && args[0] !== '' ? args[0] : (channel.dialplan?.exten ?? '');
     this.accept(channel, did);
@@ -136,7 +148,9 @@ export class StasisApp implements ConnectionListener {
     const { rest, speech, audio, maxDocuments } = this.options;
     const uuid = randomUUID();
     const log = withFields(this.options.log, { call: uuid, channel: channel.id });
-    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log });
+    const endpoints = { ...(this.options.dialEndpoints ?? DEFAULT_DIAL_ENDPOINTS), ...app.dial };
+    const dial = { app: this.options.app, dispatcher: this.dispatcher, ownChannels: this.ownChannels, endpoints };
+    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial });
     this.dispatcher.register(channel.id, (event) => call.handle(event));
     log.info({ app: app.name, tn, from: channel.caller.number }, 'call started');
     const done = runInboundCall(call, app, { fetcher: this.options.fetcherFor(app), speech, audio, log, maxDocuments })

@@ -7,6 +7,7 @@ import type { JsonValue } from '../callback/types.js';
 import { formatProblem, parseDocument, XmlError, type FlowDocument, type HttpMethod } from '../xml/index.js';
 import { normaliseNumber, type CallControlApp, type FirstDocumentSource } from './apps.js';
 import { AppsFileError } from './apps-errors.js';
+import { checkEndpointTemplate, EndpointTemplateError, type DialEndpoints } from './dial-endpoints.js';
 
 export interface AppsFileOptions {
   /** Largest static document, as for fetched ones. */
@@ -28,6 +29,8 @@ const FIELDS = new Set([
   'webhook_request_timeout',
   'fallback_xml',
   'events_url',
+  'dial_number_endpoint',
+  'dial_sip_endpoint',
 ]);
 const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PATCH', 'DELETE'];
 const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
@@ -105,6 +108,7 @@ class AppReader {
     const name = this.text('name');
     const secret = this.secret();
     const eventsUrl = this.optionalUrl('events_url');
+    const dial = this.dialEndpoints();
     return {
       uuid,
       name,
@@ -114,7 +118,27 @@ class AppReader {
       autoAnswer: this.autoAnswer(),
       source: this.source(),
       ...(eventsUrl === undefined ? {} : { eventsUrl }),
+      ...(dial === undefined ? {} : { dial }),
     };
+  }
+
+  /** `dial_number_endpoint`, `dial_sip_endpoint`: this app's `<Dial>` templates. */
+  private dialEndpoints(): Partial<DialEndpoints> | undefined {
+    const read = (field: string, kind: keyof DialEndpoints): string | undefined => {
+      const value = this.raw[field];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'string') this.fail(field, 'must be a string such as PJSIP/{number}@trunk');
+      try {
+        return checkEndpointTemplate(kind, value);
+      } catch (error) {
+        if (error instanceof EndpointTemplateError) this.fail(field, error.problem);
+        throw error;
+      }
+    };
+    const number = read('dial_number_endpoint', 'number');
+    const sip = read('dial_sip_endpoint', 'sip');
+    if (number === undefined && sip === undefined) return undefined;
+    return { ...(number === undefined ? {} : { number }), ...(sip === undefined ? {} : { sip }) };
   }
 
   private fail(field: string, problem: string): never {

@@ -1,6 +1,7 @@
 // A Call Control App (spec §5), as the engine uses it once the apps file is validated.
 import type { JsonValue } from '../callback/types.js';
 import type { FlowDocument, HttpMethod } from '../xml/index.js';
+import type { DialEndpoints } from './dial-endpoints.js';
 
 /** Where a call's first document comes from. */
 export type FirstDocumentSource =
@@ -26,6 +27,8 @@ export interface CallControlApp {
   readonly autoAnswer: boolean;
   readonly source: FirstDocumentSource;
   readonly eventsUrl?: string;
+  /** `<Dial>` endpoint templates of this app (`dial_number_endpoint`, `dial_sip_endpoint`), over the global ones. */
+  readonly dial?: Partial<DialEndpoints>;
 }
 
 /** Numbers are matched exactly after dropping one leading `+`. */

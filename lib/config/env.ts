@@ -45,6 +45,8 @@ const schema = z.object({
   ARI_REQUEST_TIMEOUT_MS: int(100, 120_000, 5000),
   ARI_MAX_CONNECTIONS: int(1, 10_000, 50),
   APPS_FILE: z.string().trim().optional(),
+  DIAL_NUMBER_ENDPOINT: z.string().trim().default('PJSIP/{number}@trunk'),
+  DIAL_SIP_ENDPOINT: z.string().trim().default('PJSIP/trunk/{uri}'),
   HTTP_HOST: z
     .string()
     .trim()

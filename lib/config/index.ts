@@ -2,6 +2,7 @@ import { AllowListError, UrlPolicy } from '../callback/url-policy.js';
 import type { SecretStore } from '../callback/types.js';
 import type { CallControlApp } from './apps.js';
 import { loadAppsFile } from './apps-file.js';
+import { checkEndpointTemplate, EndpointTemplateError, type DialEndpoints } from './dial-endpoints.js';
 import { ConfigError } from './errors.js';
 import { parseSigningSecrets, readEnv } from './env.js';
 import { mediaSettings, speechSettings, type MediaSettings, type SpeechSettings } from './media.js';
@@ -12,6 +13,7 @@ export { AppsFileError } from './apps-errors.js';
 export { normaliseNumber, type CallControlApp, type FirstDocumentSource } from './apps.js';
 export { loadAppsFile, parseApps, type AppsFileOptions } from './apps-file.js';
 export type { MediaSettings, SpeechSettings } from './media.js';
+export { DEFAULT_DIAL_ENDPOINTS, renderEndpoint, checkEndpointTemplate, EndpointTemplateError, type DialEndpoints } from './dial-endpoints.js';
 
 /** Where Asterisk's ARI is and how this engine registers on it. */
 export interface AriSettings {
@@ -52,6 +54,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly speech: SpeechSettings;
   readonly media: MediaSettings;
+  /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); an app may override them. */
+  readonly dial: DialEndpoints;
 }
 
 /** @throws ConfigError naming the setting that cannot be used. */
@@ -64,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (error instanceof AllowListError) throw new ConfigError('OUTBOUND_ALLOW', error.message);
     throw error;
   }
+  const dial = dialEndpoints(settings);
   const maxBytes = settings.MAX_DOCUMENT_BYTES;
   const apps = settings.APPS_FILE === undefined ? [] : loadAppsFile(settings.APPS_FILE, { maxBytes, env });
   const secrets = secretStore(parseSigningSecrets(settings.SIGNING_SECRETS), apps);
@@ -83,6 +88,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
     speech: speechSettings(settings),
     media: mediaSettings(settings),
+    dial,
+  };
+}
+
+function dialEndpoints(settings: ReturnType<typeof readEnv>): DialEndpoints {
+  const check = (setting: string, kind: keyof DialEndpoints, template: string): string => {
+    try {
+      return checkEndpointTemplate(kind, template);
+    } catch (error) {
+      if (error instanceof EndpointTemplateError) throw new ConfigError(setting, error.problem);
+      throw error;
+    }
+  };
+  return {
+    number: check('DIAL_NUMBER_ENDPOINT', 'number', settings.DIAL_NUMBER_ENDPOINT),
+    sip: check('DIAL_SIP_ENDPOINT', 'sip', settings.DIAL_SIP_ENDPOINT),
   };
 }
 

@@ -8,6 +8,9 @@ export type FailureCode =
   | 'speech' // the speech engine could not render the text
   | 'no_input' // <Gather> collected no digits
   | 'no_answer' // <Dial>: nobody answered in time
+  | 'busy' // <Dial>: every target was busy
+  | 'congestion' // <Dial>: the network could not reach the targets (congestion)
+  | 'dial_failed' // <Dial>: the targets could not be dialled or failed otherwise
   | 'ari_timeout' // Asterisk did not answer an ARI request in time (ARI_REQUEST_TIMEOUT_MS)
   | 'ari_unavailable' // Asterisk refused an ARI request, or ARI is not connected
   | 'internal'; // a bug or an unexpected error; logged with its stack

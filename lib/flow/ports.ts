@@ -63,6 +63,34 @@ export interface HangupRequest {
   readonly tag?: string;
 }
 
+/** One `<To>` of a `<Dial>`: a number or a SIP URI, as the document gives it. */
+export interface DialTargetRef {
+  readonly type: 'number' | 'sip';
+  readonly value: string;
+}
+
+export interface DialOptions {
+  /** Ring time, in ms: nobody answering by then is `no_answer`. */
+  readonly timeout: number;
+  /** Caller ID shown to the called parties; absent: the caller's number. */
+  readonly callerId?: string;
+}
+
+/** How one dialled target ended without being bridged. */
+export type DialTargetFailure = 'busy' | 'congestion' | 'no_answer' | 'failed';
+
+/** How a `<Dial>` ended; the verb turns it into success or a VerbFailure. */
+export type DialOutcome =
+  /** A target answered, was bridged with the caller, and the bridge ended (the called party hung up). */
+  | { readonly kind: 'bridged'; readonly target: DialTargetRef; readonly ms: number }
+  /** Nobody answered within the ring time. */
+  | { readonly kind: 'timeout'; readonly timeout: number }
+  /** Every target ended without answering: each one's way and its Q.850 cause, when known. */
+  | {
+      readonly kind: 'failed';
+      readonly targets: readonly { readonly target: DialTargetRef; readonly failure: DialTargetFailure; readonly cause?: number; readonly detail?: string }[];
+    };
+
 /**
  * One call, as the interpreter drives it. Every method rejects with `CallEndedError`
  * (see failure.ts) once the caller has hung up, and never stays pending after `ended`
@@ -76,6 +104,12 @@ export interface Call {
   play(media: MediaRef, opts: PlayOptions): Promise<InterruptResult>;
   pause(ms: number, opts: PauseOptions): Promise<InterruptResult>;
   collectDigits(opts: DigitOptions): Promise<string>;
+  /**
+   * Rings every target at once; the first to answer is bridged with the caller until one
+   * of them hangs up, the others are cancelled. The caller hanging up rejects with
+   * CallEndedError once every leg and the bridge are gone.
+   */
+  dial(targets: readonly DialTargetRef[], opts: DialOptions): Promise<DialOutcome>;
   hangup(request: HangupRequest): Promise<void>;
 }
 

@@ -3,6 +3,9 @@ import type {
   Call,
   CallInfo,
   CallState,
+  DialOptions,
+  DialOutcome,
+  DialTargetRef,
   DigitOptions,
   HangupCause,
   HangupRequest,
@@ -30,6 +33,10 @@ export type CallerEvent =
   | { readonly event: 'play'; readonly url?: string; readonly record?: string; readonly uri?: string; readonly loop: number; readonly digit?: string }
   | { readonly event: 'pause'; readonly ms: number; readonly digit?: string }
   | { readonly event: 'digits'; readonly digits: string }
+  /** A `<Dial>` target rung (`callerId` shown to it), then how it ended. */
+  | { readonly event: 'dial'; readonly target: string; readonly type: 'number' | 'sip'; readonly callerId?: string; readonly timeout: number }
+  | { readonly event: 'dial-answer'; readonly target: string }
+  | { readonly event: 'dial-end'; readonly target: string; readonly outcome: 'busy' | 'no-answer' | 'cancelled' | 'hung-up' }
   | { readonly event: 'hangup'; readonly cause: HangupCause; readonly reason: string; readonly tag?: string }
   | { readonly event: 'caller-hangup' };
 
@@ -42,9 +49,40 @@ export interface ConsoleCallOptions {
   readonly digits?: string;
   /** The caller hangs up this many ms after the call starts. */
   readonly hangupAfterMs?: number;
+  /** What the `<Dial>` targets do (`--dial`); default: every one answers at once. */
+  readonly dial?: DialBehaviour;
   /** How long a playback lasts; instant unless given. */
   readonly playbackMs?: (media: MediaRef) => number;
   readonly onEvent: (event: CallerEvent) => void;
+}
+
+/**
+ * What a simulated `<Dial>`'s targets do (`simulate --dial`): `answer` at once, `busy`,
+ * `no-answer` (the ring time runs out), or answer after `ms` (`answer-after:MS`), which is
+ * no answer when the ring time is shorter. An answered target stays on for `talkMs`
+ * (default 0) and then hangs up.
+ */
+export type DialBehaviour =
+  | { readonly kind: 'answer' }
+  | { readonly kind: 'busy' }
+  | { readonly kind: 'no-answer' }
+  | { readonly kind: 'answer-after'; readonly ms: number };
+
+export class DialBehaviourError extends Error {
+  readonly code = 'dial_behaviour';
+  constructor(value: string) {
+    super(`--dial "${value}" is not one of answer, busy, no-answer, answer-after:<ms>`);
+    this.name = 'DialBehaviourError';
+  }
+}
+
+/** `answer`, `busy`, `no-answer`, `answer-after:1500`. @throws DialBehaviourError */
+export function parseDialBehaviour(value: string): DialBehaviour {
+  const text = value.trim().toLowerCase();
+  if (text === 'answer' || text === 'busy' || text === 'no-answer') return { kind: text };
+  const after = /^answer-after:(\d{1,7})$/.exec(text);
+  if (after) return { kind: 'answer-after', ms: Number(after[1]) };
+  throw new DialBehaviourError(value);
 }
 
 /**
@@ -123,6 +161,40 @@ export class ConsoleCall implements Call {
     // With fewer keys than asked for and no finish key, the caller goes silent: wait out the time-out.
     if (digits.length < opts.maxDigits && this.pendingDigits.length === 0) await sleep(opts.timeout, this.ended);
     return digits;
+  }
+
+  /**
+   * Every target behaves as `--dial` says. The first (all alike) is bridged, the others
+   * are cancelled; the bridge ends at once (the called party hangs up), as the
+   * simulation has no one to talk to.
+   */
+  async dial(targets: readonly DialTargetRef[], opts: DialOptions): Promise<DialOutcome> {
+    this.assertLive();
+    const behaviour = this.options.dial ?? { kind: 'answer' };
+    for (const target of targets) {
+      const callerId = opts.callerId;
+      this.options.onEvent({ event: 'dial', target: target.value, type: target.type, timeout: opts.timeout, ...(callerId === undefined ? {} : { callerId }) });
+    }
+    const [first] = targets;
+    if (first === undefined) return { kind: 'failed', targets: [] };
+    if (behaviour.kind === 'busy') {
+      for (const target of targets) this.options.onEvent({ event: 'dial-end', target: target.value, outcome: 'busy' });
+      return { kind: 'failed', targets: targets.map((target) => ({ target, failure: 'busy', cause: 17 })) };
+    }
+    const answersAfter = behaviour.kind === 'answer' ? 0 : behaviour.kind === 'answer-after' ? behaviour.ms : Infinity;
+    if (answersAfter >= opts.timeout) {
+      await sleep(opts.timeout, this.ended);
+      this.assertLive();
+      for (const target of targets) this.options.onEvent({ event: 'dial-end', target: target.value, outcome: 'no-answer' });
+      return { kind: 'timeout', timeout: opts.timeout };
+    }
+    if (answersAfter > 0) await sleep(answersAfter, this.ended);
+    this.assertLive();
+    if (this.state !== 'live') await this.answer();
+    this.options.onEvent({ event: 'dial-answer', target: first.value });
+    for (const other of targets.slice(1)) this.options.onEvent({ event: 'dial-end', target: other.value, outcome: 'cancelled' });
+    this.options.onEvent({ event: 'dial-end', target: first.value, outcome: 'hung-up' });
+    return { kind: 'bridged', target: first, ms: 0 };
   }
 
   async hangup(request: HangupRequest): Promise<void> {

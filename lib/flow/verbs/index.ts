@@ -1,6 +1,7 @@
 import { answer } from './answer.js';
 import { call } from './call.js';
 import { callback } from './callback.js';
+import { dial } from './dial.js';
 import { gather } from './gather.js';
 import type { VerbHandlers } from './handler.js';
 import { hangup } from './hangup.js';
@@ -18,7 +19,7 @@ export const verbHandlers: VerbHandlers = {
   Callback: callback,
   Call: call,
   Gather: gather,
-  Dial: notSupported(),
+  Dial: dial,
   Record: notSupported(),
   Curl: notSupported(),
 };

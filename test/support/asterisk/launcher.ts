@@ -27,7 +27,7 @@ export const HOW_TO_GET_ASTERISK = [
 
 /**
  * What the harness adds to the dialplan: `opentact-tester` is where the tester's calls
- * and the engine's test dial targets go. A call to `<DID>` here sets the caller ID the
+ * go, `opentact-targets` the engine's test `<Dial>` targets. A call to `<DID>` here sets the caller ID the
  * tester asked for (channel variable TESTER_FROM, inherited from the `;1` half) and then
  * enters the shipped `from-trunk` context exactly like a call from the SIP trunk.
  */
@@ -36,6 +36,27 @@ export const TESTER_DIALPLAN = `
 [opentact-tester]
 exten => _[+0-9].,1,Set(CALLERID(num)=\${TESTER_FROM})
  same => n,Goto(from-trunk,\${EXTEN},1)
+
+; <Dial> targets (DIAL_NUMBER_ENDPOINT=Local/{number}@opentact-targets), one behaviour per
+; number: 2001 answers, 2002 is busy, 2003 congested, 2004 rings and never answers;
+; 3SMMM rings and answers after S.MMM seconds; 4SMMM answers and hangs up after S.MMM s.
+[opentact-targets]
+exten => 2001,1,Answer()
+ same => n,Wait(300)
+ same => n,Hangup()
+exten => 2002,1,Busy()
+exten => 2003,1,Congestion()
+exten => 2004,1,Ringing()
+ same => n,Wait(300)
+ same => n,Hangup()
+exten => _3XXXX,1,Ringing()
+ same => n,Wait(\${EXTEN:1:1}.\${EXTEN:2})
+ same => n,Answer()
+ same => n,Wait(300)
+ same => n,Hangup()
+exten => _4XXXX,1,Answer()
+ same => n,Wait(\${EXTEN:1:1}.\${EXTEN:2})
+ same => n,Hangup()
 `;
 
 export class AsteriskLauncherError extends Error {

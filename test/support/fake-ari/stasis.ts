@@ -58,8 +58,14 @@ export interface OutboundCall {
 export interface OutboundPlan {
   readonly outcome: 'answer' | 'busy' | 'congestion' | 'noanswer' | 'unavailable' | 'wait';
   readonly afterMs?: number;
-  /** Hang-up cause for the failing outcomes (defaults: busy 17, congestion 34, noanswer 19, unavailable 3). */
+  /**
+   * Cause of the failing outcomes. Defaults as Asterisk 22.10.1 gives them: an originated
+   * channel that is busy or congested is destroyed with cause 0 (only the `Dial` event's
+   * dialstatus says which); no answer 19; unavailable 3; a dialled (created) channel 17/34.
+   */
   readonly cause?: number;
+  /** After answering, the far end hangs up this many ms later (cause 16). */
+  readonly hangupAfterMs?: number;
 }
 
 export interface StasisConfig {
@@ -242,6 +248,8 @@ class ChannelModel {
   recording: RecordingModel | undefined;
   bridge: BridgeModel | undefined;
   outbound: PendingOutbound | undefined;
+  /** Applications subscribed by an originate: their subscription outlives StasisEnd (ChannelDestroyed reaches them). */
+  readonly originators = new Set<string>();
   /** Whether the far end is making sound (for recording silence detection); a fake caller is silent. */
   talking = false;
   /** Set by /channels/create: what /dial will call (the resource part of the endpoint). */
@@ -568,7 +576,7 @@ export class Stasis {
     if (!app) return;
     if (!ch.killed) this.publish([app], 'StasisEnd', { channel: ch.json() });
     ch.stasisApp = undefined;
-    ch.subscribers.delete(app);
+    if (!ch.originators.has(app)) ch.subscribers.delete(app);
   }
 
   view(ch: ChannelModel): ChannelView {
@@ -1286,7 +1294,10 @@ export class Stasis {
     if (!args.app && !args.extension) throw new AriError(400, 'Bad Request', 'Application or extension must be specified');
     if (args.channelId && this.idInUse(args.channelId)) throw new AriError(409, 'Conflict', 'Channel with given unique ID already exists');
     const ch = this.newOutboundChannel('originate', args.endpoint, args.channelId, args.callerId, args.variables);
-    if (args.app) ch.subscribers.add(args.app);
+    if (args.app) {
+      ch.subscribers.add(args.app);
+      ch.originators.add(args.app);
+    }
     const appArgs = splitArgs(args.appArgs);
     this.startOutbound(ch, {
       channelId: ch.id,
@@ -1376,20 +1387,45 @@ export class Stasis {
         this.setState(ch, 'Up');
         dialEvent('ANSWER');
         if (call.via === 'originate' && call.app) this.enterStasis(ch, call.app, [...call.appArgs]);
+        if (plan.hangupAfterMs !== undefined) this.timers.after(plan.hangupAfterMs, () => void this.remoteHangup(ch.id, CAUSE.NORMAL_CLEARING).catch(() => undefined));
         return;
       }
-      if (ch.hangupRequested) return; // hung up by the app while ringing: hangup() finishes it
+      // Hung up by the app while ringing (seen on 22.10.1 for an originate): Dial NOANSWER; hangup() finishes it.
+      if (ch.hangupRequested) {
+        if (call.via === 'originate' && outcome === 'unavailable') dialEvent('NOANSWER');
+        return;
+      }
       const status = { busy: 'BUSY', congestion: 'CONGESTION', noanswer: 'NOANSWER', unavailable: 'CHANUNAVAIL' }[outcome];
-      const defaultCause = { busy: CAUSE.USER_BUSY, congestion: CAUSE.CONGESTION, noanswer: CAUSE.NO_ANSWER, unavailable: 3 }[outcome];
+      if (call.via === 'originate' && outcome !== 'unavailable') {
+        // Seen on 22.10.1: busy/congestion → Dial BUSY/CONGESTION, then ChannelDestroyed cause 0;
+        // no answer by the timeout → ChannelDestroyed 19 without a Dial NOANSWER; no
+        // ChannelHangupRequest on the channel in either case.
+        if (outcome !== 'noanswer') dialEvent(status);
+        ch.hangupRequested = true;
+        ch.hangupCause = cause ?? plan.cause ?? (outcome === 'noanswer' ? CAUSE.NO_ANSWER : 0);
+        void this.destroy(ch);
+        return;
+      }
       dialEvent(status);
+      if (call.via === 'dial' && (outcome === 'busy' || outcome === 'congestion')) {
+        // Seen on 22.10.1: a dialled (created) channel stays up after Dial BUSY/CONGESTION until the dial timeout (then 19).
+        if (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0) {
+          this.timers.after(timeoutSeconds * this.config.secondMs, () => void this.hangup(ch, cause ?? plan.cause ?? CAUSE.NO_ANSWER, false));
+        }
+        return;
+      }
+      const defaultCause = { busy: CAUSE.USER_BUSY, congestion: CAUSE.CONGESTION, noanswer: CAUSE.NO_ANSWER, unavailable: 3 }[outcome];
       void this.hangup(ch, cause ?? plan.cause ?? defaultCause, false);
     };
     ch.outbound = { settle };
     void nextTurn().then(() => {
       if (settled || ch.killed) return;
       dialEvent('');
-      this.setState(ch, 'Ringing');
-      dialEvent('RINGING');
+      // A target that is busy or congested at once never rings (Busy(), Congestion() on 22.10.1).
+      if (plan.outcome !== 'busy' && plan.outcome !== 'congestion') {
+        this.setState(ch, 'Ringing');
+        dialEvent('RINGING');
+      }
       if (plan.outcome !== 'wait') {
         cancelTimers.push(this.timers.after(plan.afterMs ?? 10, () => settle(plan.outcome as 'answer')));
       } else if (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0) {

@@ -21,6 +21,7 @@ export class AriProxy {
   /** The events Asterisk sent the engine over its WebSocket, in order. */
   readonly events: AriEvent[] = [];
   private readonly sockets = new Set<Socket>();
+  private readonly eventWaiters = new Set<() => void>();
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly target: URL;
 
@@ -50,6 +51,36 @@ export class AriProxy {
   channelRequests(channelId: string): ProxiedRequest[] {
     const path = `/ari/channels/${channelId}`;
     return this.requests.filter((r) => r.path === path || r.path.startsWith(`${path}/`));
+  }
+
+  /**
+   * The events so far once `count` of them (default 1) match, past ones included; rejects
+   * after `timeoutMs` saying what was awaited.
+   */
+  untilEvents(match: (event: AriEvent) => boolean, what: string, count = 1, timeoutMs = 10_000): Promise<AriEvent[]> {
+    const found = (): AriEvent[] | undefined => {
+      const matching = this.events.filter(match);
+      return matching.length >= count ? matching : undefined;
+    };
+    const now = found();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const wake = (): void => {
+        const matching = found();
+        if (matching === undefined) return;
+        done();
+        resolve(matching);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`ARI proxy: no ${count} × ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.eventWaiters.delete(wake);
+      };
+      this.eventWaiters.add(wake);
+    });
   }
 
   /** Drops every connection through the proxy (REST and the events WebSocket); new ones are served again. */
@@ -93,7 +124,10 @@ export class AriProxy {
       const headers = Object.entries(req.headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v ?? ''}`));
       upstream.write([`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, ...headers, '', ''].join('\r\n'));
       if (head.length > 0) upstream.write(head);
-      const frames = new FrameReader((text) => this.events.push(JSON.parse(text) as AriEvent));
+      const frames = new FrameReader((text) => {
+        this.events.push(JSON.parse(text) as AriEvent);
+        for (const wake of [...this.eventWaiters]) wake();
+      });
       upstream.on('data', (chunk: Buffer) => frames.push(chunk));
       upstream.pipe(client);
       client.pipe(upstream);

@@ -1,6 +1,6 @@
 // The phone line on the fake ARI: its control interface places the call, presses keys and
 // hangs up; the events it sends to the engine's application tell what the caller got.
-import { FakeAri, type AriEvent, type FakeAriOptions } from '../fake-ari/index.js';
+import { FakeAri, type AriEvent, type FakeAriOptions, type OutboundCall, type OutboundPlan } from '../fake-ari/index.js';
 import { CallObserver, phoneCall, type Leftovers, type PhoneCall, type PhoneLine } from './phone-line.js';
 
 export class FakePhoneLine implements PhoneLine {
@@ -20,7 +20,7 @@ export class FakePhoneLine implements PhoneLine {
   }
 
   static async start(options: FakeAriOptions = {}): Promise<FakePhoneLine> {
-    return new FakePhoneLine(await FakeAri.start({ fetchHttpMedia: true, playAudioLength: true, ...options }));
+    return new FakePhoneLine(await FakeAri.start({ fetchHttpMedia: true, playAudioLength: true, outbound: dialTargetPlan, ...options }));
   }
 
   get ari(): { url: string; username: string; password: string } {
@@ -52,4 +52,21 @@ export class FakePhoneLine implements PhoneLine {
     this.observers.clear();
     await this.fake.close();
   }
+}
+
+/**
+ * The `<Dial>` targets of the real Asterisk's `opentact-targets` context
+ * (test/support/asterisk/launcher.ts), for `Local/<number>@opentact-targets`: 2001 answers,
+ * 2002 is busy, 2003 congested, 2004 never answers; 3SMMM answers after S.MMM seconds;
+ * 4SMMM answers and hangs up after S.MMM seconds. Any other endpoint answers at once.
+ */
+export function dialTargetPlan(call: OutboundCall): OutboundPlan {
+  const number = /^Local\/(\d+)@opentact-targets$/.exec(call.endpoint)?.[1] ?? '';
+  const ms = (digits: string): number => Number(digits.slice(1, 2)) * 1000 + Number(digits.slice(2));
+  if (number === '2002') return { outcome: 'busy', afterMs: 1 };
+  if (number === '2003') return { outcome: 'congestion', afterMs: 1 };
+  if (number === '2004') return { outcome: 'wait' };
+  if (/^3\d{4}$/.test(number)) return { outcome: 'answer', afterMs: ms(number) };
+  if (/^4\d{4}$/.test(number)) return { outcome: 'answer', afterMs: 1, hangupAfterMs: ms(number) };
+  return { outcome: 'answer', afterMs: 1 };
 }
