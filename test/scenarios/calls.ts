@@ -6,7 +6,8 @@
 import { appendFile } from 'node:fs/promises';
 import type http from 'node:http';
 import { expect } from 'chai';
-import { parseApps, type CallControlApp } from '../../lib/config/index.js';
+import { parseApps, type CallControlApp, type DialEndpoints } from '../../lib/config/index.js';
+import type { AriEvent } from '../support/fake-ari/index.js';
 import { Engine } from '../support/engine.js';
 import { startServer, type ScriptedServer } from '../support/http-servers.js';
 import { AriProxy } from '../support/phone-line/ari-proxy.js';
@@ -53,7 +54,11 @@ class World {
   readonly logger: TestLogger = stderrLogger('error');
   private readonly closers: (() => Promise<void>)[] = [];
 
-  async start(startLine: () => Promise<PhoneLine>, appList: (w: World) => CallControlApp[], engine: { shutdownGraceMs?: number } = {}): Promise<void> {
+  async start(
+    startLine: () => Promise<PhoneLine>,
+    appList: (w: World) => CallControlApp[],
+    engine: { shutdownGraceMs?: number; says?: readonly string[]; dial?: DialEndpoints } = {},
+  ): Promise<void> {
     this.line = await startLine();
     this.closers.push(() => this.line.close());
     const files = new Map<string, Buffer>();
@@ -398,6 +403,146 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       expect(Date.now() - drainStarted).to.be.at.least(900);
       await stopped;
       expect(await world.line.leftovers()).to.deep.equal({ channels: [], bridges: [] });
+    });
+  });
+
+  describe('Dial', function () {
+    const world = new World();
+    traceCalls(world);
+    const BUSY_SAID = 'Dial failed: busy (cause 17).';
+    const CONGESTION_SAID = 'Dial failed: congestion (cause 34).';
+    const NO_ANSWER_SAID = 'Dial failed: no answer within 1000 ms (cause 19).';
+
+    before(async function () {
+      const dial = (did: string, body: string, rest = ''): Record<string, unknown> => ({ uuid: `app-dial-${did}`, name: `Dial ${did}`, numbers: [did], xml: `<Response>${body}${rest}</Response>` });
+      await world.start(
+        startLine,
+        (w) =>
+          apps([
+            // 4SMMM answers and hangs up after S.MMM s; 3SMMM answers after S.MMM s (test/support/asterisk/launcher.ts).
+            dial('15551230020', '<Dial timeout="5000"><To>41000</To></Dial>', `<Play>${w.prompts.next}</Play><Hangup/>`),
+            dial('15551230021', '<Dial timeout="5000"><To>33000</To><To>41000</To></Dial>', `<Play>${w.prompts.next}</Play><Hangup/>`),
+            dial('15551230022', `<Dial timeout="1000"><To>2004</To><Error say="true"><Play>${w.prompts.sorry}</Play></Error></Dial>`, '<Hangup/>'),
+            dial('15551230023', `<Dial><To>2002</To><Error say="true"><Play>${w.prompts.sorry}</Play></Error></Dial>`, '<Hangup/>'),
+            dial('15551230024', `<Dial><To>2003</To><Error say="true"><Play>${w.prompts.sorry}</Play></Error></Dial>`, '<Hangup/>'),
+            dial('15551230025', '<Dial timeout="10000"><To>2004</To><To>2004</To></Dial>', `<Play>${w.prompts.next}</Play>`),
+            dial('15551230026', '<Dial callerId="15557776666"><To>2001</To></Dial>', `<Play>${w.prompts.next}</Play>`),
+          ]),
+        { says: [BUSY_SAID, CONGESTION_SAID, NO_ANSWER_SAID], dial: { number: 'Local/{number}@opentact-targets', sip: 'PJSIP/trunk/{uri}' } },
+      );
+    });
+
+    after(() => world.close());
+
+    /** The legs the engine originated for the call, in order: id, endpoint, caller ID. */
+    const legsSince = (since: number): { id: string; endpoint: string; callerId: string }[] =>
+      world.proxy.requests
+        .slice(since)
+        .filter((r) => r.method === 'POST' && r.path === '/ari/channels')
+        .map((r) => ({ id: r.query['channelId'] ?? '', endpoint: r.query['endpoint'] ?? '', callerId: r.query['callerId'] ?? '' }));
+    /** What the engine was told about a leg, compact: `Dial RINGING`, `StasisStart`, `ChannelDestroyed 26`. */
+    const legEvents = (id: string): string[] =>
+      world.proxy.events
+        .filter((e) => (e.type === 'Dial' ? e.peer?.id : e.channel?.id) === id)
+        .filter((e) => ['Dial', 'StasisStart', 'StasisEnd', 'ChannelDestroyed', 'ChannelEnteredBridge'].includes(e.type))
+        .map((e) => (e.type === 'Dial' ? `Dial ${e.dialstatus ?? ''}`.trim() : e.type === 'ChannelDestroyed' ? `ChannelDestroyed ${String(e.cause)}` : e.type));
+    const isLegGone = (id: string) => (e: AriEvent): boolean => (e.type === 'ChannelDestroyed' || e.type === 'StasisEnd') && e.channel?.id === id;
+    const ringing = (callId: string): string[] =>
+      world.proxy
+        .channelRequests(callId)
+        .filter((r) => r.path.endsWith('/ring'))
+        .map((r) => r.method);
+
+    it('answered and bridged: the caller hears ringing until the answer, talks to the called party, and the flow goes on when they hang up', async function () {
+      const since = world.proxy.requests.length;
+      const call = await world.call('15551230020');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['next.wav done']);
+      expect(end.cause).to.equal(16);
+      const [leg, ...others] = legsSince(since);
+      expect(others).to.deep.equal([]);
+      expect(leg).to.include({ endpoint: 'Local/41000@opentact-targets', callerId: CALLER });
+      expect(ringing(call.channelId)).to.deep.equal(['POST', 'DELETE']);
+      expect(legEvents(leg?.id ?? '')).to.include.members(['Dial ANSWER', 'StasisStart', 'ChannelEnteredBridge']);
+      expect(world.engineEvents(call.channelId)).to.include.members(['ChannelEnteredBridge', 'ChannelLeftBridge']);
+      await world.expectNothingLeft();
+    });
+
+    it('two targets: the first to answer is bridged, the other is hung up at once without ever answering', async function () {
+      const since = world.proxy.requests.length;
+      const call = await world.call('15551230021');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['next.wav done']);
+      expect(end.cause).to.equal(16);
+      const legs = legsSince(since);
+      expect(legs.map((l) => l.endpoint)).to.deep.equal(['Local/33000@opentact-targets', 'Local/41000@opentact-targets']);
+      const [slow, fast] = legs;
+      expect(legEvents(fast?.id ?? '')).to.include.members(['Dial ANSWER', 'StasisStart', 'ChannelEnteredBridge']);
+      expect(legEvents(slow?.id ?? '')).to.not.include('StasisStart');
+      expect(legEvents(slow?.id ?? '')).to.include('ChannelDestroyed 26');
+      await world.expectNothingLeft();
+    });
+
+    it('nobody answers within the timeout: the error branch says "no answer" and runs; the target is cancelled', async function () {
+      const since = world.proxy.requests.length;
+      const call = await world.call('15551230022');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal([`say:${NO_ANSWER_SAID} done`, 'sorry.wav done']);
+      expect(end.cause).to.equal(16);
+      const [leg] = legsSince(since);
+      expect(legEvents(leg?.id ?? '')).to.not.include('StasisStart');
+      expect(ringing(call.channelId)).to.deep.equal(['POST', 'DELETE']);
+      await world.expectNothingLeft();
+    });
+
+    it('busy: the error branch says "busy (cause 17)" and runs', async function () {
+      const call = await world.call('15551230023');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal([`say:${BUSY_SAID} done`, 'sorry.wav done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('congestion: the error branch says "congestion (cause 34)" and runs', async function () {
+      const call = await world.call('15551230024');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal([`say:${CONGESTION_SAID} done`, 'sorry.wav done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('the caller hanging up while the targets ring cancels every one of them and nothing runs after', async function () {
+      const since = world.proxy.requests.length;
+      const call = await world.call('15551230025');
+      await world.proxy.untilEvents((e) => e.type === 'Dial' && e.dialstatus === 'RINGING' && legsSince(since).some((l) => l.id === e.peer?.id), 'Dial RINGING of the targets', 2);
+      await call.hangUp();
+      await call.ended();
+      const legs = legsSince(since);
+      expect(legs).to.have.length(2);
+      for (const leg of legs) await world.proxy.untilEvents(isLegGone(leg.id), `the end of leg ${leg.id}`);
+      await world.engine.role.app.whenIdle();
+      expect(call.heard()).to.deep.equal([]);
+      for (const leg of legs) expect(legEvents(leg.id)).to.not.include('StasisStart');
+      await world.expectNothingLeft();
+      expect(world.engine.role.app.ownChannels.size).to.equal(0);
+      expect(world.engine.role.app.dispatcher.size).to.equal(0);
+    });
+
+    it('the caller hanging up while bridged hangs up the called party and destroys the bridge', async function () {
+      const since = world.proxy.requests.length;
+      const call = await world.call('15551230026');
+      await world.proxy.untilEvents((e) => e.type === 'ChannelEnteredBridge' && e.channel?.id === call.channelId, 'the caller entering the bridge');
+      const [leg] = legsSince(since);
+      expect(leg).to.include({ endpoint: 'Local/2001@opentact-targets', callerId: '15557776666' });
+      await call.hangUp();
+      await call.ended();
+      await world.proxy.untilEvents(isLegGone(leg?.id ?? ''), 'the end of the called leg');
+      await world.proxy.untilEvents((e) => e.type === 'BridgeDestroyed', 'the bridge destroyed');
+      await world.engine.role.app.whenIdle();
+      expect(call.heard()).to.deep.equal([]);
+      await world.expectNothingLeft();
+      expect(world.engine.role.app.ownChannels.size).to.equal(0);
+      expect(world.engine.role.app.dispatcher.size).to.equal(0);
     });
   });
 }

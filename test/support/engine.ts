@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startHttpRole, type HttpRole, type Readiness } from '../../app/roles/http.js';
 import { startStasisRole, type StasisRole } from '../../app/roles/stasis.js';
 import { UrlPolicy } from '../../lib/callback/url-policy.js';
-import type { CallControlApp } from '../../lib/config/index.js';
+import type { CallControlApp, DialEndpoints } from '../../lib/config/index.js';
 import type { MediaRef } from '../../lib/flow/ports.js';
 import { directoryLocator, httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_DEFAULTS, RemoteAudio, type MediaLocator } from '../../lib/media/index.js';
 import { CallbackWorker } from '../../lib/queue/index.js';
@@ -39,6 +39,8 @@ export interface EngineOptions {
   readonly prompts?: Readonly<Record<string, string>>;
   /** Say texts (default voice) to label `say:<text>` besides those of the apps' own documents. */
   readonly says?: readonly string[];
+  /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); default the role's. */
+  readonly dial?: DialEndpoints;
 }
 
 export class Engine {
@@ -112,6 +114,7 @@ export class Engine {
         backoff: options.backoff ?? { initialMs: 20, maxMs: 200 },
         speech: this.speech,
         audio: this.audio,
+        ...(options.dial === undefined ? {} : { dialEndpoints: options.dial }),
       },
       logger,
     );
