@@ -9,6 +9,16 @@ import { describeError } from './describe-error.js';
 import { processOutput } from './output.js';
 import { loadConfig } from '../lib/config/index.js';
 import { USER_AGENT } from '../lib/callback/user-agent.js';
+import { DialBehaviourError, parseDialBehaviour, type DialBehaviour } from '../lib/simulator/console-call.js';
+
+function dialBehaviour(value: string): DialBehaviour {
+  try {
+    return parseDialBehaviour(value);
+  } catch (error) {
+    if (error instanceof DialBehaviourError) throw new InvalidArgumentError('must be answer, busy, no-answer or answer-after:<ms>');
+    throw error;
+  }
+}
 
 function milliseconds(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number of milliseconds');
@@ -41,6 +51,7 @@ program
   .option('--to <number>', 'the number called (the DID)', '15550002222')
   .option('--digits <keys>', 'keys the caller presses, in order, whenever the flow listens', keys, '')
   .option('--hangup-after <ms>', 'the caller hangs up after this many ms', milliseconds)
+  .option('--dial <behaviour>', 'what <Dial> targets do: answer, busy, no-answer or answer-after:<ms>', dialBehaviour)
   .addOption(new Option('--method <method>', 'method for a URL source').choices(['GET', 'POST', 'PATCH', 'DELETE']).default('POST'))
   .option('--body', 'send the request fields of a URL source as a JSON body', false)
   .option('--timeout <ms>', 'time budget for loading a URL source (default CALLBACK_TIMEOUT_MS)', milliseconds)
@@ -62,6 +73,7 @@ interface SimulateCliOptions {
   readonly to: string;
   readonly digits: string;
   readonly hangupAfter?: number;
+  readonly dial?: DialBehaviour;
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly body: boolean;
   readonly timeout?: number;

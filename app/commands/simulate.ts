@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../../lib/config/index.js';
 import { runFlow, type CallbackRequest, type FlowFetcher } from '../../lib/flow/index.js';
 import { createLogger } from '../../lib/log.js';
-import { ConsoleCall } from '../../lib/simulator/console-call.js';
+import { ConsoleCall, type DialBehaviour } from '../../lib/simulator/console-call.js';
 import { ConsoleMedia } from '../../lib/simulator/console-media.js';
 import { Timeline } from '../../lib/simulator/timeline.js';
 import { XmlError, formatProblem, parseDocument, type FlowDocument, type HttpMethod } from '../../lib/xml/index.js';
@@ -16,6 +16,8 @@ export interface SimulateOptions {
   readonly to: string;
   readonly digits: string;
   readonly hangupAfter?: number;
+  /** What `<Dial>` targets do (`--dial`); default: they answer. */
+  readonly dial?: DialBehaviour;
   readonly method: HttpMethod;
   readonly body: boolean;
   readonly timeout?: number;
@@ -46,6 +48,7 @@ export async function simulate(source: string, options: SimulateOptions, config:
     tn: options.to,
     digits: options.digits,
     ...(options.hangupAfter === undefined ? {} : { hangupAfterMs: options.hangupAfter }),
+    ...(options.dial === undefined ? {} : { dial: options.dial }),
     onEvent: (event) => timeline.caller(event),
   });
   try {
