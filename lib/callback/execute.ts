@@ -20,6 +20,8 @@ export interface FetchEnvironment {
   readonly now?: () => number;
   /** [0, 1) for backoff jitter; defaults to Math.random. */
   readonly random?: () => number;
+  /** Told the number of each attempt (1, 2, …) as it starts; the queue's workers report it. */
+  readonly onAttempt?: (attempts: number) => void;
 }
 
 const RETRYABLE_STATUS = (status: number): boolean => status === 408 || status === 429 || status >= 500;
@@ -91,6 +93,7 @@ export function executeFetch(spec: FetchSpec, env: FetchEnvironment, signal: Abo
         ...(env.userAgent === undefined ? {} : { userAgent: env.userAgent }),
       });
       state.attempts += 1;
+      env.onAttempt?.(state.attempts);
       const result = await attempt({
         request,
         policy: env.policy,

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RequestTarget } from '../xml/index.js';
 import type { FlowContext } from './context.js';
 import type { CallbackFields, CallbackRequest, FetchResult } from './ports.js';
@@ -9,7 +10,8 @@ interface Fetchable extends RequestTarget {
 /**
  * Fetches the next document within `timeoutMs` from now, and reports the outcome as a
  * `callback` event. The call owns the deadline: whatever the fetcher does, this resolves
- * at the deadline with a `timeout` failure, and a later result is ignored.
+ * at the deadline with a `timeout` failure (with the attempts the fetcher made, see
+ * timedOut), and a later result is ignored.
  */
 export async function fetchWithDeadline(
   ctx: FlowContext,
@@ -43,19 +45,14 @@ export async function fetchWithDeadline(
   const onCallEnded = (): void => stop.abort();
   ctx.signal.addEventListener('abort', onCallEnded, { once: true });
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<FetchResult>((resolve) => {
-    timer = setTimeout(() => {
-      stop.abort();
-      resolve({
-        ok: false,
-        attempts: 0,
-        failure: { code: 'timeout', reason: `no valid answer within ${timeoutMs} ms` },
-      });
-    }, timeoutMs);
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), timeoutMs);
   });
   let result: FetchResult;
   try {
-    result = await Promise.race([ctx.fetcher.fetch(request, deadline, stop.signal), timedOut]);
+    const fetching = ctx.fetcher.fetch(request, deadline, stop.signal);
+    const first = await Promise.race([fetching, expired]);
+    result = first === 'expired' ? await timedOut(fetching, stop, timeoutMs) : first;
   } catch (error) {
     // A fetcher must not reject; if one does, the call still gets its error branch.
     ctx.log.error({ err: error, path: target.path }, 'fetcher rejected');
@@ -85,4 +82,20 @@ export async function fetchWithDeadline(
         }),
   });
   return result;
+}
+
+/**
+ * The deadline passed first: the fetch is aborted and the result is a `timeout`. A
+ * fetcher settles at once when aborted (microtasks, no I/O), with the attempts it made;
+ * one turn of the event loop, which takes no time, lets that count into the result. A
+ * fetcher that does not settle by then is reported with 0 attempts.
+ */
+async function timedOut(fetching: Promise<FetchResult>, stop: AbortController, timeoutMs: number): Promise<FetchResult> {
+  stop.abort();
+  const late = await Promise.race([fetching.catch(() => undefined), nextTurn(undefined)]);
+  return {
+    ok: false,
+    attempts: late?.attempts ?? 0,
+    failure: { code: 'timeout', reason: `no valid answer within ${timeoutMs} ms` },
+  };
 }

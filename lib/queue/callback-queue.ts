@@ -11,10 +11,13 @@ import { Queue } from 'bullmq';
 import type { FetchOutcome, FetchSpec } from '../callback/types.js';
 import type { FetchFailure, Logger } from '../flow/ports.js';
 import { JobLostError, QueueFetchError, RedisUnavailableError } from './errors.js';
-import { isFetchOutcome, parseReply, type CallbackJobData, type CancelMessage } from './messages.js';
-import { cancelChannel, JOB_NAME, replyChannel } from './names.js';
+import { isFetchOutcome, parseProgress, parseReply, type CallbackJobData, type CancelMessage } from './messages.js';
+import { cancelChannel, JOB_NAME, progressChannel, replyChannel } from './names.js';
 import { DEFAULTS, KEEP_COMPLETED, KEEP_FAILED, resolveLocation, type CallbackQueueOptions } from './options.js';
-import { WatchedRedis } from './redis.js';
+import { settledWithin, WatchedRedis } from './redis.js';
+
+/** How long close() gives Redis, whatever it does. */
+const CLOSE_TIMEOUT_MS = 1000;
 
 interface Waiter {
   readonly jobId: string;
@@ -23,6 +26,8 @@ interface Waiter {
   /** Set once Redis has the job: from then on it can be looked up. */
   enqueued: boolean;
   nextPollAt: number;
+  /** Attempts the worker has reported so far (its progress messages). */
+  attempts: number;
 }
 
 function failed(failure: FetchFailure, attempts = 0): FetchOutcome {
@@ -34,6 +39,7 @@ export class CallbackQueue {
   private readonly commands: WatchedRedis;
   private readonly subscriber: WatchedRedis;
   private readonly replyTo: string;
+  private readonly progressTo: string;
   private readonly cancelTo: string;
   private readonly pollIntervalMs: number;
   private readonly enqueueTimeoutMs: number;
@@ -52,6 +58,7 @@ export class CallbackQueue {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? DEFAULTS.enqueueTimeoutMs;
     this.replyTo = replyChannel(prefix, queueName, instance);
+    this.progressTo = progressChannel(this.replyTo);
     this.cancelTo = cancelChannel(prefix, queueName);
     this.commands = new WatchedRedis(connection, `${prefix}:${queueName}:waiter:${instance}`, logger);
     this.subscriber = new WatchedRedis(connection, `${prefix}:${queueName}:replies:${instance}`, logger);
@@ -60,6 +67,7 @@ export class CallbackQueue {
 
     this.subscriber.client.on('message', (channel: string, message: string) => {
       if (channel === this.replyTo) this.handleReply(message);
+      else if (channel === this.progressTo) this.handleProgress(message);
     });
     // Never rejects: until Redis answers, fetches wait for it within their deadlines.
     this.subscribed = this.subscribe().catch(() => undefined);
@@ -85,9 +93,10 @@ export class CallbackQueue {
 
   /**
    * Runs `spec` on the queue as job `jobId`. Resolves with its outcome, or with a failure
-   * of its own: `timeout` at the deadline, `cancelled` soon after `signal` aborts,
-   * `connect` when Redis cannot take the job. Never rejects, never settles after the
-   * deadline; the job is cancelled when the waiter gives up on it.
+   * of its own: `timeout` at the deadline, `cancelled` soon after `signal` aborts (both
+   * with the attempts the worker reported so far), `connect` when Redis cannot take the
+   * job. Never rejects, never settles after the deadline; the job is cancelled when the
+   * waiter gives up on it.
    */
   submit(jobId: string, spec: FetchSpec, signal: AbortSignal): Promise<FetchOutcome> {
     const started = Date.now();
@@ -110,15 +119,22 @@ export class CallbackQueue {
         resolve(outcome);
         if (cancelJob && !this.waiters.has(jobId)) this.cancelWhenAdded(jobId, spec.deadline, added);
       };
-      const waiter: Waiter = { jobId, deliver: (outcome) => settle(outcome, false), enqueued: false, nextPollAt: Infinity };
-      const onAbort = (): void => settle(failed({ code: 'cancelled', reason: 'the fetch was cancelled' }), true);
+      const waiter: Waiter = {
+        jobId,
+        deliver: (outcome) => settle(outcome, false),
+        enqueued: false,
+        nextPollAt: Infinity,
+        attempts: 0,
+      };
+      const onAbort = (): void =>
+        settle(failed({ code: 'cancelled', reason: 'the fetch was cancelled' }, waiter.attempts), true);
       const unavailable = (): FetchOutcome => failed(this.unavailable(Date.now() - started).toFailure());
 
       signal.addEventListener('abort', onAbort, { once: true });
       timers.push(
         setTimeout(() => {
           const outcome = waiter.enqueued
-            ? failed({ code: 'timeout', reason: `no valid answer within ${budgetMs} ms` })
+            ? failed({ code: 'timeout', reason: `no valid answer within ${budgetMs} ms` }, waiter.attempts)
             : unavailable();
           settle(outcome, true);
         }, budgetMs),
@@ -151,14 +167,17 @@ export class CallbackQueue {
     });
   }
 
-  /** Stops waiting (pending fetches fail with `connect`) and closes the connections. */
+  /**
+   * Stops waiting (pending fetches fail with `connect`) and closes the connections,
+   * within about a second whatever Redis does.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearTimeout(this.pollTimer);
       const closed = failed({ code: 'connect', reason: 'the callback queue was closed' });
       for (const set of [...this.waiters.values()]) for (const waiter of [...set]) waiter.deliver(closed);
-      await this.queue.close().catch(() => undefined);
-      await Promise.all([this.subscriber.close(), this.commands.close()]);
+      await settledWithin(this.queue.close(), CLOSE_TIMEOUT_MS);
+      await Promise.all([this.subscriber.close(CLOSE_TIMEOUT_MS), this.commands.close(CLOSE_TIMEOUT_MS)]);
     })();
     return this.closing;
   }
@@ -173,8 +192,17 @@ export class CallbackQueue {
     this.deliver(reply.jobId, reply.outcome);
   }
 
+  /** A worker's count of the attempts made so far; kept for a waiter that gives up first. */
+  private handleProgress(message: string): void {
+    const progress = parseProgress(message);
+    if (progress === undefined) return;
+    const set = this.waiters.get(progress.jobId);
+    if (!set) return;
+    for (const waiter of set) waiter.attempts = Math.max(waiter.attempts, progress.attempts);
+  }
+
   private async subscribe(): Promise<void> {
-    await this.subscriber.client.subscribe(this.replyTo);
+    await this.subscriber.client.subscribe(this.replyTo, this.progressTo);
   }
 
   private async enqueue(jobId: string, spec: FetchSpec): Promise<boolean> {

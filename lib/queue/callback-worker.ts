@@ -2,15 +2,16 @@
 // publishes the outcome on the waiting process's reply channel; it also listens for
 // cancel requests and aborts the jobs it runs.
 import os from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import { executeFetch, type FetchEnvironment } from '../callback/index.js';
 import type { FetchOutcome } from '../callback/types.js';
 import type { Logger } from '../flow/ports.js';
-import { isCallbackJobData, parseCancel, type CallbackJobData, type ReplyMessage } from './messages.js';
-import { cancelChannel } from './names.js';
+import { RedisUnavailableError } from './errors.js';
+import { isCallbackJobData, parseCancel, type CallbackJobData, type ProgressMessage, type ReplyMessage } from './messages.js';
+import { cancelChannel, progressChannel } from './names.js';
 import { DEFAULTS, resolveLocation, type CallbackWorkerOptions } from './options.js';
 import { RecentCancels } from './recent-cancels.js';
-import { WatchedRedis } from './redis.js';
+import { settledWithin, WatchedRedis } from './redis.js';
 
 /*
  * Stalled jobs (a worker process dies mid-fetch). A worker holds a lock on each job it
@@ -31,6 +32,44 @@ export const LOCK_RENEW_MS = 500;
 export const STALLED_INTERVAL_MS = 1000;
 export const MAX_STALLED_COUNT = 1;
 
+/** How long closing the connections may take after the grace period, whatever Redis does. */
+export const CLOSE_TIMEOUT_MS = 1000;
+
+/*
+ * Lost jobs. A job this worker runs can stop being its own: Redis lost it (restarted
+ * without persistence, or the waiting side removed it once its deadline had passed), or
+ * its lock lapsed during a long stall and another worker took it over. BullMQ then says
+ * so on every lock renewal ("could not renew lock", every 250 ms) and once more when the
+ * job finishes ("Missing key … moveToFinished", "Lock mismatch …"). These are expected
+ * races, not faults: the worker logs one warning per job, aborts the job's fetch, and
+ * writes nothing for it (the processor throws DelayedError, BullMQ's "the processor
+ * moved the job itself"): a job still in Redis is another worker's, or the stalled
+ * check's, and a waiter whose job is gone finds that out by looking it up.
+ */
+const LOST_JOB_ERRORS = [
+  /^could not renew lock for job (.+)$/,
+  /^Missing key for job (.+)\. \w+$/,
+  /^Missing lock for job (.+)\. \w+$/,
+  /^Lock mismatch for job (.+)\. Cmd \w+ from \w+$/,
+  /^Job (.+) is not in the \w+ state\. \w+$/,
+];
+
+/** The job a BullMQ error says this worker no longer holds, if that is what it says. */
+export function lostJobOf(error: Error): string | undefined {
+  for (const pattern of LOST_JOB_ERRORS) {
+    const match = pattern.exec(error.message);
+    if (match?.[1] !== undefined) return match[1];
+  }
+  return undefined;
+}
+
+/** Thrown by the processor for a job it gives up on: BullMQ then writes nothing for it. */
+class Abandoned extends DelayedError {
+  constructor(reason: string) {
+    super(reason);
+  }
+}
+
 function failure(code: 'timeout' | 'connect' | 'cancelled', reason: string): FetchOutcome {
   return { ok: false, failure: { code, reason }, attempts: 0 };
 }
@@ -44,18 +83,31 @@ export class CallbackWorker {
   private readonly cancelTo: string;
   private readonly shutdownGraceMs: number;
   private readonly inFlight = new Set<Promise<FetchOutcome>>();
+  /** The jobs this worker runs, each with what aborts its fetch when the job is lost. */
+  private readonly running = new Map<string, AbortController>();
+  /** Jobs reported lost lately: each is logged once, whatever BullMQ says next. */
+  private readonly lost = new RecentCancels();
   /** Aborted when close() hands the remaining jobs back. */
   private readonly handBack = new AbortController();
   private readonly started: Promise<void>;
   private closing: Promise<void> | undefined;
 
-  /** Creates the worker and starts it, and resolves once it takes jobs (see ready()). */
-  static async start(options: CallbackWorkerOptions, logger: Logger): Promise<CallbackWorker> {
+  /**
+   * Creates the worker and starts it, and resolves once it takes jobs (see ready()); rejects
+   * with RedisUnavailableError, the worker closed, when that takes longer than `timeoutMs`.
+   */
+  static async start(options: CallbackWorkerOptions, logger: Logger, timeoutMs = 5000): Promise<CallbackWorker> {
     const worker = new CallbackWorker(options, logger);
     try {
-      await worker.ready();
+      const ready = worker.ready();
+      if (!(await settledWithin(ready, timeoutMs))) {
+        const cause = worker.commands.lastError ?? worker.subscriber.lastError;
+        const why = cause === undefined ? `no answer within ${timeoutMs} ms` : cause.message;
+        throw new RedisUnavailableError(`Redis at ${worker.commands.address} is unreachable (${why})`, { cause });
+      }
+      await ready;
     } catch (error) {
-      await worker.close();
+      await worker.close(0);
       throw error;
     }
     return worker;
@@ -93,8 +145,13 @@ export class CallbackWorker {
       autorun: false,
     });
     this.worker.on('error', (error: Error) => {
+      const jobId = lostJobOf(error);
+      if (jobId !== undefined) this.lose(jobId, error.message);
       // Connection trouble is reported once per outage by WatchedRedis.
-      if (this.commands.ready) logger.error({ err: error }, 'callback worker error');
+      else if (this.commands.ready && !this.closing) logger.error({ err: error }, 'callback worker error');
+    });
+    this.worker.on('lockRenewalFailed', (jobIds: string[]) => {
+      for (const jobId of jobIds) this.lose(jobId, `could not renew lock for job ${jobId}`);
     });
     this.worker.on('failed', (job: Job<CallbackJobData, FetchOutcome> | undefined, error: Error) => {
       logger.warn({ jobId: job?.id, err: error }, 'callback job failed');
@@ -127,40 +184,59 @@ export class CallbackWorker {
 
   /**
    * Stops taking jobs and lets the active ones finish (each ends by its deadline). Those
-   * still running after `shutdownGraceMs` are handed back: their locks lapse and another
-   * worker takes them over within the deadline. Then closes the connections. Idempotent.
+   * still running after `graceMs` (default `shutdownGraceMs`) are handed back: nothing is
+   * written for them, their locks lapse, and another worker takes them over within the
+   * deadline (or Redis's stalled check does once Redis is back). Then closes the
+   * connections. Resolves within `graceMs` plus CLOSE_TIMEOUT_MS whatever Redis does;
+   * idempotent.
    */
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
+  close(graceMs = this.shutdownGraceMs): Promise<void> {
+    this.closing ??= this.shutDown(Math.max(0, graceMs));
     return this.closing;
   }
 
-  private async shutDown(): Promise<void> {
-    await this.worker.pause(true).catch(() => undefined);
-    const finished = await this.activeJobsFinished(this.shutdownGraceMs);
+  private async shutDown(graceMs: number): Promise<void> {
+    const ends = Date.now() + graceMs;
+    const left = (): number => Math.max(0, ends - Date.now());
+    // Takes no new job; with `true` it waits for nothing, Redis included.
+    await settledWithin(this.worker.pause(true), left());
+    const finished = await this.activeJobsFinished(left);
     if (!finished) {
       this.logger.warn({ jobs: this.inFlight.size }, 'handing unfinished callback jobs back to the queue');
     }
-    // Forced: lock renewals stop, and nothing is written for the unfinished jobs, whose
-    // fetches are then aborted here.
-    await this.worker.close(!finished).catch(() => undefined);
+    // Forced when jobs are handed back (lock renewals stop, nothing is written for them)
+    // and when Redis is away (nothing could be written anyway; a polite close would wait
+    // for it). Otherwise BullMQ records the last results before the connections close.
+    const force = !finished || !this.commands.ready;
+    const closed = this.worker.close(force);
+    if (!(await settledWithin(closed, Math.max(left(), CLOSE_TIMEOUT_MS)))) {
+      this.logger.warn({ redis: this.commands.address }, 'Redis did not let the callback worker close in time; disconnecting');
+      await settledWithin(this.worker.disconnect(), CLOSE_TIMEOUT_MS);
+    }
     this.handBack.abort();
-    await Promise.all([this.subscriber.close(), this.commands.close()]);
+    await Promise.all([this.subscriber.close(CLOSE_TIMEOUT_MS), this.commands.close(CLOSE_TIMEOUT_MS)]);
   }
 
-  private async activeJobsFinished(graceMs: number): Promise<boolean> {
-    const deadline = Date.now() + graceMs;
+  /** True once no fetch runs; false if some still do when `left()` reaches 0. */
+  private async activeJobsFinished(left: () => number): Promise<boolean> {
     while (this.inFlight.size > 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, left);
-      });
-      await Promise.race([Promise.all(this.inFlight), expired]);
-      clearTimeout(timer);
+      if (left() <= 0) return false;
+      await settledWithin(Promise.all(this.inFlight), left());
     }
     return true;
+  }
+
+  /** A job this worker no longer holds: logged once, its fetch aborted, nothing written. */
+  private lose(jobId: string, reason: string): void {
+    const running = this.running.get(jobId);
+    running?.abort();
+    if (this.lost.has(jobId)) return;
+    // Remembered for a minute: BullMQ's later messages about this job are not logged again.
+    this.lost.add(jobId, Date.now() + 60_000);
+    this.logger.warn(
+      { jobId, reason, running: running !== undefined },
+      'callback job lost (Redis no longer has it, or another worker took it over); not working on it',
+    );
   }
 
   /**
@@ -171,25 +247,46 @@ export class CallbackWorker {
   private async run(job: Job<CallbackJobData, FetchOutcome>, signal: AbortSignal | undefined): Promise<FetchOutcome> {
     const data: unknown = job.data;
     if (!isCallbackJobData(data)) return failure('connect', 'the callback job could not be read');
-    const outcome = await this.outcomeOf(job.id, data, signal);
-    // A job handed back at shutdown is not answered: another worker will run it.
-    if (!this.handBack.signal.aborted) this.reply(job, outcome);
+    const jobId = job.id ?? '';
+    const lost = new AbortController();
+    this.running.set(jobId, lost);
+    let outcome: FetchOutcome;
+    try {
+      outcome = await this.outcomeOf(jobId, data, AbortSignal.any([lost.signal, ...(signal ? [signal] : [])]));
+    } finally {
+      this.running.delete(jobId);
+    }
+    // A job handed back at shutdown is not answered: another worker will run it. A lost
+    // job is not answered either: it is not this worker's any more.
+    if (this.handBack.signal.aborted) throw new Abandoned('handed back at shutdown');
+    if (lost.signal.aborted) throw new Abandoned('lost');
+    this.reply(job, outcome);
     return outcome;
   }
 
-  private outcomeOf(jobId: string | undefined, data: CallbackJobData, signal: AbortSignal | undefined): Promise<FetchOutcome> {
-    if (jobId !== undefined && this.cancels.has(jobId)) {
+  private outcomeOf(jobId: string, data: CallbackJobData, signal: AbortSignal): Promise<FetchOutcome> {
+    if (this.cancels.has(jobId)) {
       return Promise.resolve(failure('cancelled', 'the fetch was cancelled'));
     }
     const late = Date.now() - data.spec.deadline;
     if (late >= 0) {
       return Promise.resolve(failure('timeout', `the deadline had passed ${late} ms before a worker took the job`));
     }
-    const stop = signal === undefined ? this.handBack.signal : AbortSignal.any([signal, this.handBack.signal]);
-    const running = executeFetch(data.spec, this.env, stop);
+    const stop = AbortSignal.any([signal, this.handBack.signal]);
+    const progressTo = progressChannel(data.replyTo);
+    const onAttempt = (attempts: number): void => this.progress(progressTo, { jobId, attempts });
+    const running = executeFetch(data.spec, { ...this.env, onAttempt }, stop);
     this.inFlight.add(running);
     void running.then(() => this.inFlight.delete(running));
     return running;
+  }
+
+  /** Tells the waiting process how many attempts the fetch has made; best effort. */
+  private progress(channel: string, message: ProgressMessage): void {
+    if (!this.commands.ready) return; // not queued for later: it would arrive too late to matter
+    this.commands.client
+      .publish(channel, JSON.stringify(message))
+      .catch((error: unknown) => this.logger.debug({ err: error, jobId: message.jobId }, 'callback progress not sent'));
   }
 
   private reply(job: Job<CallbackJobData, FetchOutcome>, outcome: FetchOutcome): void {

@@ -16,6 +16,16 @@ export {
   type CallbackWorkerOptions,
   type QueueConfig,
 } from './options.js';
-export { jobIdFor, replyChannel, cancelChannel, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, DEFAULT_CONCURRENCY } from './names.js';
+export { jobIdFor, replyChannel, progressChannel, cancelChannel, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, DEFAULT_CONCURRENCY } from './names.js';
 export { QueueFetchError, RedisUnavailableError, JobLostError } from './errors.js';
-export { parseReply, parseCancel, isFetchOutcome, type CallbackJobData, type ReplyMessage, type CancelMessage } from './messages.js';
+export {
+  parseReply,
+  parseProgress,
+  parseCancel,
+  isFetchOutcome,
+  type CallbackJobData,
+  type ReplyMessage,
+  type ProgressMessage,
+  type CancelMessage,
+} from './messages.js';
+export { pingRedis, waitForRedis, redisAddress, type WaitForRedisOptions } from './redis.js';

@@ -16,6 +16,15 @@ export interface ReplyMessage {
   readonly outcome: FetchOutcome;
 }
 
+/**
+ * What a worker publishes as each attempt of a fetch starts, on the waiting process's
+ * progress channel: a waiter whose deadline comes first still reports the attempts made.
+ */
+export interface ProgressMessage {
+  readonly jobId: string;
+  readonly attempts: number;
+}
+
 export interface CancelMessage {
   readonly jobId: string;
   /** Epoch ms after which the request no longer matters (the fetch's deadline). */
@@ -91,6 +100,14 @@ export function parseReply(raw: string): ReplyMessage | undefined {
   const value = parseJson(raw);
   if (!isObject(value) || typeof value['jobId'] !== 'string' || !isFetchOutcome(value['outcome'])) return undefined;
   return { jobId: value['jobId'], outcome: value['outcome'] };
+}
+
+export function parseProgress(raw: string): ProgressMessage | undefined {
+  const value = parseJson(raw);
+  if (!isObject(value) || typeof value['jobId'] !== 'string') return undefined;
+  const attempts = value['attempts'];
+  if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0) return undefined;
+  return { jobId: value['jobId'], attempts };
 }
 
 export function parseCancel(raw: string): CancelMessage | undefined {

@@ -21,6 +21,15 @@ export function replyChannel(prefix: string, queueName: string, instance: string
   return `${prefix}:${queueName}:reply:${instance}`;
 }
 
+/**
+ * Where workers tell one waiting process how many attempts a fetch has made so far: a
+ * channel of its own beside the reply channel, so that a waiting process of an older
+ * version never reads these messages as unreadable replies.
+ */
+export function progressChannel(replyTo: string): string {
+  return `${replyTo}:progress`;
+}
+
 /** Where waiting processes ask every worker to abort a job it is running. */
 export function cancelChannel(prefix: string, queueName: string): string {
   return `${prefix}:${queueName}:cancel`;

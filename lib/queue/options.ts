@@ -39,8 +39,10 @@ export interface CallbackWorkerOptions extends QueueLocation {
   readonly secrets: SecretStore;
   /**
    * How long close() lets active fetches finish before handing them back to the queue
-   * (another worker then takes them over within the deadline). Default 8000 ms: under
-   * the 10 s a container runtime usually waits between SIGTERM and SIGKILL.
+   * (another worker then takes them over within the deadline); closing the connections
+   * then takes at most a second more, whatever Redis does. Default 8000 ms: under the
+   * 10 s a container runtime usually waits between SIGTERM and SIGKILL. `start` passes
+   * SHUTDOWN_GRACE_MS.
    */
   readonly shutdownGraceMs?: number;
   /** Shown in CLIENT LIST and stored on the jobs this worker processes. */

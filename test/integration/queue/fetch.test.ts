@@ -10,9 +10,19 @@ describe('queue: a callback through the queue', () => {
   let server: ScriptedServer;
   let queue: CallbackQueue;
   let fetcher: QueueFetcher;
+  /** Requests seen per call on /flaky. */
+  const flaky = new Map<string, number>();
 
   before(async () => {
     server = await startServer(async (req, res) => {
+      if (req.url?.startsWith('/flaky')) {
+        // 503 three times for a call, then no answer.
+        const call = new URL(req.url, 'http://x').searchParams.get('call') ?? '';
+        const seen = (flaky.get(call) ?? 0) + 1;
+        flaky.set(call, seen);
+        if (seen <= 3) res.writeHead(503).end();
+        return;
+      }
       if (req.url?.startsWith('/slow')) await delay(3000);
       if (!res.destroyed) res.end(VALID_XML);
     });
@@ -60,6 +70,14 @@ describe('queue: a callback through the queue', () => {
     if (result.ok) return;
     expect(result.failure.code).to.equal('timeout');
     expect(elapsed).to.be.within(budget - 5, budget + 300);
+  });
+
+  it('reports the attempts the worker made when the deadline comes before its result', async () => {
+    const req = request(`${server.origin}/flaky`);
+    const result = await fetcher.fetch(req, Date.now() + 1500, live());
+    expect(result).to.deep.include({ ok: false, attempts: 4 });
+    expect(!result.ok && result.failure.code).to.equal('timeout');
+    expect(flaky.get(req.fields.call)).to.equal(4);
   });
 
   it('fetches once when the same call and step are enqueued twice', async () => {
