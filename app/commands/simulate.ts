@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../../lib/config/index.js';
-import { runFlow, type CallbackRequest, type FlowFetcher } from '../../lib/flow/index.js';
+import { runFlow, type CallbackRequest, type FlowFetcher, type Logger } from '../../lib/flow/index.js';
 import { createLogger } from '../../lib/log.js';
+import { pingRedis, RedisUnavailableError } from '../../lib/queue/index.js';
 import { ConsoleCall, type DialBehaviour } from '../../lib/simulator/console-call.js';
 import { ConsoleMedia } from '../../lib/simulator/console-media.js';
 import { Timeline } from '../../lib/simulator/timeline.js';
 import { XmlError, formatProblem, parseDocument, type FlowDocument, type HttpMethod } from '../../lib/xml/index.js';
 import { describeError } from '../describe-error.js';
-import { openFetcher } from '../fetchers.js';
+import { openFetcher, type OpenFetcher } from '../fetchers.js';
 import type { Output } from '../output.js';
 
 export interface SimulateOptions {
@@ -27,19 +28,34 @@ export interface SimulateOptions {
 /** The app a simulated call belongs to unless `--sca` names another. */
 export const SIMULATOR_SCA = '00000000-0000-4000-8000-00000000051a';
 
+/** How long `simulate` waits for the Redis of REDIS_URL before giving up (exit 2). */
+export const REDIS_CHECK_MS = 3000;
+
 class SourceError extends Error {
   readonly code = 'source_unusable';
 }
 
 /**
  * Runs a flow against a console call and prints one JSON line per event on stdout.
- * Exit code 0 when the flow ran, 2 when the document or URL cannot be used.
+ * Exit code 0 when the flow ran, 2 when the document or URL cannot be used, or when the
+ * Redis of REDIS_URL does not answer within REDIS_CHECK_MS.
  */
 export async function simulate(source: string, options: SimulateOptions, config: Config, out: Output): Promise<number> {
-  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'simulate');
+  const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
+  const log = createLogger(level, 'simulate');
   const sca = options.sca ?? SIMULATOR_SCA;
   const app = { uuid: sca, name: 'simulator', data: {} };
-  const fetcher = await openFetcher(config, app, log);
+  let fetcher: OpenFetcher;
+  try {
+    if (config.redisUrl !== undefined) await pingRedis(config.redisUrl, AbortSignal.timeout(REDIS_CHECK_MS));
+    // The queue's warnings (a Redis outage during the run) as plain lines, like every
+    // other message of this command on stderr.
+    fetcher = await openFetcher(config, app, plainLogger(level, out));
+  } catch (error) {
+    if (!(error instanceof RedisUnavailableError)) throw error;
+    out.error(`opentact-ari: ${error.message}; unset REDIS_URL to run callbacks in this process`);
+    return 2;
+  }
   const timeline = new Timeline((line) => out.line(JSON.stringify(line)));
   const call = new ConsoleCall({
     call: randomUUID(),
@@ -112,4 +128,28 @@ async function loadUrl(
   const result = await fetcher.fetch(request, Date.now() + timeout, call.ended);
   if (!result.ok) throw new SourceError(`cannot load ${url}: ${result.failure.code}: ${result.failure.reason}`);
   return result.document;
+}
+
+const RANK: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
+/**
+ * A Logger that prints each entry at `level` or above as one plain line on stderr:
+ * `opentact-ari: <message> (<field>=<value>, …)`, an error by its message, never a stack.
+ */
+export function plainLogger(level: string, out: Output): Logger {
+  const threshold = RANK[level] ?? Infinity;
+  const write =
+    (rank: number) =>
+    (obj: object, msg?: string): void => {
+      if (rank < threshold) return;
+      const fields = Object.entries(obj).map(([key, value]) => `${key}=${plainValue(value)}`);
+      out.error(`opentact-ari: ${msg ?? 'log'}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}`);
+    };
+  return { debug: write(RANK['debug'] ?? 0), info: write(RANK['info'] ?? 0), warn: write(RANK['warn'] ?? 0), error: write(RANK['error'] ?? 0) };
+}
+
+function plainValue(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
 }

@@ -1,5 +1,6 @@
 import { ConfigError, type Config } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
+import { waitForRedis } from '../../lib/queue/index.js';
 import { openCallMedia, openMediaStore } from '../media.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../roles/http.js';
 import { startStasisRole, type StasisRole } from '../roles/stasis.js';
@@ -13,8 +14,14 @@ export type Role = (typeof ROLES)[number];
  * Starts the roles and runs until SIGTERM or SIGINT, then drains them, in this order:
  * the stasis role takes no new calls and gives calls in progress up to SHUTDOWN_GRACE_MS
  * (their callbacks still run, on this process's worker or others), then hangs up the
- * rest; the worker finishes or hands back its jobs; the http server closes last, so /ready
- * says 503 while draining. Resolves when everything is closed (exit code 0).
+ * rest; the worker finishes its jobs within what is left of SHUTDOWN_GRACE_MS and hands
+ * back the others; the http server closes last, so /ready says 503 while draining.
+ * Resolves when everything is closed (exit code 0).
+ *
+ * Redis first: until it answers, the worker and stasis roles are not started (the http
+ * role is, and /ready says 503 "starting"); each failed attempt is logged with the delay
+ * before the next, which doubles from 250 ms to 5 s. SIGTERM during that wait stops at
+ * once. A Redis lost later is ridden out: the connections reconnect by themselves.
  */
 export async function start(role: Role | undefined, config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
@@ -40,7 +47,21 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
     };
     http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, store }, log.child({ role: 'http' }));
   }
-  if (roles.includes('worker')) {
+  // From here on SIGTERM drains what has started (until now it ends the process at once).
+  const stopSignal = new AbortController();
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'draining');
+      stopSignal.abort();
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  const needsRedis = runsStasis || roles.includes('worker');
+  const redisAnswered = !needsRedis || (await waitForRedis(redisUrl, { signal: stopSignal.signal, logger: log }));
+
+  if (redisAnswered && roles.includes('worker')) {
     worker = await startWorkerRole(
       {
         connection: redisUrl,
@@ -49,11 +70,12 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         maxBytes: config.callback.maxBytes,
         policy: config.policy,
         secrets: config.secrets,
+        shutdownGraceMs: config.shutdownGraceMs,
       },
       log.child({ role: 'worker' }),
     );
   }
-  if (runsStasis && config.ari !== undefined && store !== undefined) {
+  if (redisAnswered && runsStasis && config.ari !== undefined && store !== undefined) {
     const media = await openCallMedia(config.speech, config.media, store, config.policy, log.child({ role: 'media' }));
     stasis = startStasisRole(
       {
@@ -71,19 +93,19 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
       log.child({ role: 'stasis' }),
     );
   }
+  if (!redisAnswered) {
+    await http?.stop();
+    log.info({}, 'stopped');
+    return;
+  }
   log.info({ roles }, 'started');
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'draining');
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await stopRequested;
   stopping = true;
+  // One grace period for the whole drain: the worker gets what the calls left of it.
+  const drainEnds = Date.now() + config.shutdownGraceMs;
   await stasis?.stop();
-  await worker?.stop();
+  await worker?.stop(Math.max(0, drainEnds - Date.now()));
   await http?.stop();
   log.info({}, 'stopped');
 }

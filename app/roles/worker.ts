@@ -1,7 +1,7 @@
 // The worker role: runs callback fetch jobs from the queue, and nothing else. The CLI
 // (`opentact-ari start --role worker`) starts it and calls stop() on SIGTERM.
 import type { Logger } from '../../lib/flow/ports.js';
-import { CallbackWorker, type CallbackWorkerOptions } from '../../lib/queue/index.js';
+import { CallbackWorker, QUEUE_DEFAULTS, type CallbackWorkerOptions } from '../../lib/queue/index.js';
 
 export interface WorkerRole {
   /**
@@ -10,10 +10,11 @@ export interface WorkerRole {
    */
   readonly ready: Promise<void>;
   /**
-   * Stops taking jobs, lets the active ones finish (or hands them back to the queue after
-   * the grace period, see `shutdownGraceMs`), then closes the Redis connections.
+   * Stops taking jobs, lets the active ones finish for `graceMs` (default: the option
+   * `shutdownGraceMs`), hands back those still running, then closes the Redis connections:
+   * resolves within `graceMs` plus a second, whatever Redis does.
    */
-  stop(): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
 
 export async function startWorkerRole(options: CallbackWorkerOptions, logger: Logger): Promise<WorkerRole> {
@@ -23,10 +24,11 @@ export async function startWorkerRole(options: CallbackWorkerOptions, logger: Lo
   let stopping: Promise<void> | undefined;
   return {
     ready,
-    stop() {
+    stop(graceMs?: number) {
       stopping ??= (async () => {
-        logger.info({}, 'worker role stopping');
-        await worker.close();
+        const grace = graceMs ?? options.shutdownGraceMs ?? QUEUE_DEFAULTS.shutdownGraceMs;
+        logger.info({ graceMs: grace }, 'worker role stopping');
+        await worker.close(grace);
         logger.info({}, 'worker role stopped');
       })();
       return stopping;

@@ -12,11 +12,22 @@ describe('opentact-ari simulate with REDIS_URL', () => {
   let server: ScriptedServer | undefined;
   let redisUrl: string;
   let dir: string | undefined;
+  /** Requests seen per call on /flaky. */
+  const flaky = new Map<string, number>();
 
   before(async () => {
     redisUrl = await sharedRedisUrl();
     dir = await mkdtemp(path.join(os.tmpdir(), 'opentact-simulate-queue-'));
-    server = await startServer((_req, res) => {
+    server = await startServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/flaky') {
+        // 503 three times for a call, then no answer at all.
+        const call = url.searchParams.get('call') ?? '';
+        const seen = (flaky.get(call) ?? 0) + 1;
+        flaky.set(call, seen);
+        if (seen <= 3) res.writeHead(503).end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/xml' });
       res.end('<Response><Say>through the queue</Say></Response>');
     });
@@ -51,5 +62,22 @@ describe('opentact-ari simulate with REDIS_URL', () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('a callback whose deadline comes first reports the attempts the worker made', async () => {
+    if (!server || !dir) throw new Error('set-up failed');
+    const file = path.join(dir, 'flaky.xml');
+    await writeFile(file, `<Response><Callback url="${server.origin}/flaky" timeout="1500"><Error><Hangup/></Error></Callback></Response>`);
+    const result = await runCli(['simulate', file], {
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: uniquePrefix('simulate-attempts'),
+      OUTBOUND_ALLOW: '127.0.0.0/8',
+    });
+    expect(result.code, result.stderr).to.equal(0);
+    const callback = jsonLines(result.stdout).find((l) => l.event === 'callback');
+    // Three answered 503, the fourth was still unanswered at the deadline.
+    expect(callback).to.include({ outcome: 'error', code: 'timeout', attempts: 4 });
+    const call = new URL(server.requests.find((r) => r.url.startsWith('/flaky'))?.url ?? '', 'http://x').searchParams.get('call');
+    expect(flaky.get(call ?? '')).to.equal(4);
   });
 });

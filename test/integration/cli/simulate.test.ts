@@ -7,16 +7,23 @@ import { startServer, type ScriptedServer } from '../../support/http-servers.js'
 
 const LOOPBACK = { OUTBOUND_ALLOW: '127.0.0.0/8' };
 
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly delayMs?: number;
+}
+
 describe('opentact-ari simulate', () => {
   let dir: string;
   let server: ScriptedServer;
-  /** What the scripted server answers, by path. */
-  let routes: Record<string, { status: number; body: string; delayMs?: number }>;
+  /** What the scripted server answers, by path (a function is asked at each request). */
+  let routes: Record<string, Answer | (() => Answer)>;
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'opentact-simulate-'));
     server = await startServer((req, res) => {
-      const answer = routes[new URL(req.url ?? '/', 'http://x').pathname] ?? { status: 404, body: '' };
+      const route = routes[new URL(req.url ?? '/', 'http://x').pathname] ?? { status: 404, body: '' };
+      const answer = typeof route === 'function' ? route() : route;
       const send = (): void => {
         res.writeHead(answer.status, { 'content-type': 'application/xml' });
         res.end(answer.body);
@@ -109,6 +116,20 @@ describe('opentact-ari simulate', () => {
     const callback = jsonLines(result.stdout).find((l) => l.event === 'callback');
     expect(callback).to.include({ outcome: 'error', code: 'timeout' });
     expect(Number(callback?.ms)).to.be.within(280, 800);
+  });
+
+  it('reports the attempts made when the callback timeout comes first', async () => {
+    // 503 three times, then an answer too late for the budget.
+    let seen = 0;
+    routes['/flaky'] = () => {
+      seen += 1;
+      return seen <= 3 ? { status: 503, body: '' } : { status: 200, body: '<Response/>', delayMs: 5000 };
+    };
+    const file = await flowFile('flaky.xml', `<Response><Callback url="${server.origin}/flaky" timeout="1500"/><Hangup/></Response>`);
+    const result = await runCli(['simulate', file], LOOPBACK);
+    const callback = jsonLines(result.stdout).find((l) => l.event === 'callback');
+    expect(callback).to.include({ outcome: 'error', code: 'timeout', attempts: 4 });
+    expect(seen).to.equal(4);
   });
 
   it('refuses loopback callbacks unless OUTBOUND_ALLOW permits them', async () => {
