@@ -1,3 +1,4 @@
+import { AriRecordingFiles } from '../../lib/ari/index.js';
 import { ConfigError, type Config } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
 import { waitForRedis } from '../../lib/queue/index.js';
@@ -45,7 +46,13 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
       if (runsStasis) return { ready: false, starting: true };
       return { ready: !stopping, draining: stopping };
     };
-    http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, store }, log.child({ role: 'http' }));
+    // Recordings are Asterisk's files: the http role fetches them over ARI when ARI_URL is set.
+    const { ari, admin } = config;
+    const recordings = {
+      ...(ari === undefined ? {} : { files: new AriRecordingFiles({ url: ari.url, username: ari.username, password: ari.password, timeoutMs: ari.requestTimeoutMs }) }),
+      ...(admin === undefined ? {} : { credentials: admin }),
+    };
+    http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, store, recordings }, log.child({ role: 'http' }));
   }
   // From here on SIGTERM drains what has started (until now it ends the process at once).
   const stopSignal = new AbortController();

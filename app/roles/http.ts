@@ -2,6 +2,8 @@
 // take work) and /media (speech and audio for Asterisk). Metrics and queues join it later.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/flow/ports.js';
+import type { BasicCredentials } from '../../lib/http/basic-auth.js';
+import { RECORDINGS_PATH, recordingsRoute, type RecordingFiles } from '../../lib/http/recordings-route.js';
 import { mediaRoutes, type MediaStore } from '../../lib/media/index.js';
 
 export interface Readiness {
@@ -17,6 +19,12 @@ export interface HttpRoleOptions {
   readonly readiness: () => Readiness;
   /** Serves `/media/<sha256>.wav` from this store: what Asterisk fetches for speech and audio. */
   readonly store: MediaStore;
+  /**
+   * Serves `/admin/recordings/<name>.wav` (`<Record>`'s recordings, from Asterisk) behind
+   * Basic authentication with `credentials` (ADMIN_USERNAME / ADMIN_PASSWORD). Without
+   * credentials, or without ARI settings for `files`, the route does not exist (404).
+   */
+  readonly recordings?: { readonly files?: RecordingFiles; readonly credentials?: BasicCredentials };
 }
 
 export interface HttpRole {
@@ -31,6 +39,15 @@ export async function startHttpRole(options: HttpRoleOptions, log: Logger): Prom
   const server: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
   server.get('/health', async () => ({ status: 'ok' }));
   await server.register(mediaRoutes, { store: options.store });
+  const { files, credentials } = options.recordings ?? {};
+  if (files !== undefined && credentials !== undefined) {
+    await server.register(recordingsRoute, { files, credentials, log });
+    log.info({ path: `${RECORDINGS_PATH}/<name>.wav` }, 'serving recordings to ADMIN_USERNAME');
+  } else if (credentials === undefined) {
+    log.info({}, `recordings are not served: set ADMIN_USERNAME and ADMIN_PASSWORD to serve ${RECORDINGS_PATH}/<name>.wav`);
+  } else {
+    log.info({}, `recordings are not served: set ARI_URL, ARI_USERNAME and ARI_PASSWORD for the http role to fetch them from Asterisk`);
+  }
   server.get('/ready', async (_request, reply) => {
     const readiness = options.readiness();
     return reply.code(readiness.ready ? 200 : 503).send(readiness);

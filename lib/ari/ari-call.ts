@@ -17,12 +17,15 @@ import type {
   MediaRef,
   PauseOptions,
   PlayOptions,
+  Recording,
+  RecordOptions,
 } from '../flow/ports.js';
 import { Q850 } from './causes.js';
 import { dialTargets, dialUnavailable, type DialDeps } from './dial.js';
 import { AriNotFoundError, AriRequestError } from './errors.js';
 import type { AriEvent, ChannelSnapshot } from './events.js';
 import { mediaUri } from './media.js';
+import { ChannelRecorder } from './recording.js';
 import type { AriRest } from './rest.js';
 import { ariVerbFailure } from './verb-failure.js';
 import { waitFor } from './wait.js';
@@ -41,6 +44,10 @@ export interface AriCallOptions {
 }
 
 type DigitListener = (digit: string) => void;
+
+/** The beep before a recording: 1 kHz (Asterisk's indications tone syntax), for BEEP_MS. */
+export const BEEP_URI = 'tone:1000';
+const BEEP_MS = 250;
 
 const ENDING_EVENTS: Readonly<Record<string, string>> = {
   StasisEnd: 'the channel left the application',
@@ -67,6 +74,7 @@ export class AriCall implements Call {
   private hangingUp = false;
   private why: string | undefined;
   private readonly dialDeps: DialDeps | undefined;
+  private readonly recorder: ChannelRecorder;
 
   constructor(options: AriCallOptions) {
     this.channelId = options.channel.id;
@@ -75,6 +83,16 @@ export class AriCall implements Call {
     this.identity = { call: options.call, sca: options.sca, from: options.from, tn: options.tn };
     this.state = options.channel.state === 'Up' ? 'live' : 'ringing';
     this.dialDeps = options.dial === undefined ? undefined : { ...options.dial, rest: options.rest, log: options.log };
+    this.recorder = new ChannelRecorder({
+      channelId: this.channelId,
+      call: options.call,
+      ended: this.controller.signal,
+      rest: this.rest,
+      log: this.log,
+      beep: () => this.beep(),
+      listen: (listener) => this.listen(listener),
+      channelGone: () => this.end('the caller hung up'),
+    });
   }
 
   get info(): CallInfo {
@@ -105,6 +123,11 @@ export class AriCall implements Call {
         return;
       case 'PlaybackFinished':
         if (event.playback) this.finishPlayback(event.playback.id, event.playback.state);
+        return;
+      case 'RecordingStarted':
+      case 'RecordingFinished':
+      case 'RecordingFailed':
+        this.recorder.handle(event);
         return;
       case 'ChannelStateChange':
         if (event.channel?.state === 'Up') this.state = 'live';
@@ -190,6 +213,11 @@ export class AriCall implements Call {
     });
   }
 
+  record(opts: RecordOptions): Promise<Recording> {
+    this.typeahead = undefined;
+    return this.recorder.record(opts);
+  }
+
   /** See lib/ari/dial.ts. */
   dial(targets: readonly DialTargetRef[], opts: DialOptions): Promise<DialOutcome> {
     if (this.ended.aborted) return Promise.reject(new CallEndedError());
@@ -241,6 +269,28 @@ export class AriCall implements Call {
       return () => {
         this.playbacks.delete(playbackId);
         release();
+      };
+    });
+  }
+
+  /**
+   * The beep before a recording: a tone, stopped after BEEP_MS. Asterisk's own `beep=true`
+   * needs its `beep` sound file, which images without sound files lack.
+   */
+  private beep(): Promise<void> {
+    const playbackId = randomUUID();
+    return waitFor<void>(this.ended, (settle) => {
+      this.playbacks.set(playbackId, () => settle.resolve());
+      const timer = setTimeout(() => {
+        this.rest.stopPlayback(playbackId).catch((error: unknown) => {
+          this.log.debug({ err: error, playbackId }, 'could not stop the beep');
+          settle.resolve();
+        });
+      }, BEEP_MS);
+      this.rest.play(this.channelId, BEEP_URI, playbackId).catch((error: unknown) => settle.reject(this.playFailure(error, BEEP_URI)));
+      return () => {
+        clearTimeout(timer);
+        this.playbacks.delete(playbackId);
       };
     });
   }

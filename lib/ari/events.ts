@@ -18,11 +18,25 @@ export interface PlaybackSnapshot {
   readonly state: string;
 }
 
+/** A live recording as Recording* events carry it (LiveRecording). */
+export interface RecordingSnapshot {
+  readonly name: string;
+  /** `channel:<id>` or `bridge:<id>`. */
+  readonly target_uri: string;
+  /** `queued`, `recording`, `done`, `failed`, `canceled`. */
+  readonly state: string;
+  /** Seconds of audio recorded (RecordingFinished; absent when nothing was written). */
+  readonly duration?: number;
+  /** Why it failed (RecordingFailed). */
+  readonly cause?: string;
+}
+
 export interface AriEvent {
   readonly type: string;
   readonly application?: string;
   readonly channel?: ChannelSnapshot;
   readonly playback?: PlaybackSnapshot;
+  readonly recording?: RecordingSnapshot;
   readonly args?: readonly string[];
   readonly digit?: string;
   /** `Dial`: the channel being dialled, and how far it got (`RINGING`, `ANSWER`, `BUSY`, …). */
@@ -58,11 +72,24 @@ function parsePlayback(value: unknown): PlaybackSnapshot | undefined {
   return { id: value['id'], target_uri: text(value['target_uri']), state: text(value['state']) };
 }
 
+function parseRecording(value: unknown): RecordingSnapshot | undefined {
+  if (!isRecord(value) || typeof value['name'] !== 'string') return undefined;
+  const { duration, cause } = value;
+  return {
+    name: value['name'],
+    target_uri: text(value['target_uri']),
+    state: text(value['state']),
+    ...(typeof duration === 'number' ? { duration } : {}),
+    ...(typeof cause === 'string' ? { cause } : {}),
+  };
+}
+
 /** The event, or undefined when it is not an object with a `type`. */
 export function parseEvent(value: unknown): AriEvent | undefined {
   if (!isRecord(value) || typeof value['type'] !== 'string') return undefined;
   const channel = parseChannel(value['channel']);
   const playback = parsePlayback(value['playback']);
+  const recording = parseRecording(value['recording']);
   const args = Array.isArray(value['args']) ? value['args'].filter((a): a is string => typeof a === 'string') : undefined;
   const application = value['application'];
   const digit = value['digit'];
@@ -74,6 +101,7 @@ export function parseEvent(value: unknown): AriEvent | undefined {
     ...(typeof application === 'string' ? { application } : {}),
     ...(channel === undefined ? {} : { channel }),
     ...(playback === undefined ? {} : { playback }),
+    ...(recording === undefined ? {} : { recording }),
     ...(args === undefined ? {} : { args }),
     ...(typeof digit === 'string' ? { digit } : {}),
     ...(peer === undefined ? {} : { peer }),
@@ -89,6 +117,7 @@ export function parseEvent(value: unknown): AriEvent | undefined {
 export function channelIdOf(event: AriEvent): string | undefined {
   if (event.type === 'Dial' && event.peer) return event.peer.id;
   if (event.channel) return event.channel.id;
-  const target = event.playback?.target_uri;
+  // A recording's events name its channel only in target_uri.
+  const target = event.playback?.target_uri ?? event.recording?.target_uri;
   return target?.startsWith('channel:') ? target.slice('channel:'.length) : undefined;
 }

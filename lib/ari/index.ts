@@ -12,3 +12,5 @@ export { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.j
 export { Q850 } from './causes.js';
 export { loadFirstDocument, WEBHOOK_STEP, type FirstDocument } from './first-document.js';
 export { parseEvent, channelIdOf, type AriEvent, type ChannelSnapshot, type PlaybackSnapshot } from './events.js';
+export { AriRecordingFiles, type AriRecordingFilesOptions, type RecordingFile, type RecordingFileSource } from './recording-files.js';
+export { RECORDING_NAME, recordingName } from './recording.js';

@@ -11,6 +11,12 @@ export interface AriRest {
   /** Stops a playback; one that already ended is not an error. */
   stopPlayback(playbackId: string): Promise<void>;
   playbackExists(playbackId: string): Promise<boolean>;
+  /** Starts recording the channel into the stored recording `name` (see RecordRequest). */
+  record(channelId: string, request: RecordRequest): Promise<void>;
+  /** Stops a live recording, keeping what it recorded; one that already ended is not an error. */
+  stopRecording(name: string): Promise<void>;
+  /** Whether Asterisk has a stored recording of that name. */
+  storedRecordingExists(name: string): Promise<boolean>;
   /** The channel, or undefined when Asterisk no longer has it. */
   getChannel(channelId: string): Promise<ChannelSnapshot | undefined>;
   /** Hangs the channel up with a Q.850 cause (`reason_code`). */
@@ -39,6 +45,18 @@ export interface OriginateRequest {
   readonly timeoutSeconds: number;
 }
 
+export interface RecordRequest {
+  readonly name: string;
+  readonly format: 'wav';
+  /** 0: no limit. */
+  readonly maxDurationSeconds: number;
+  /** `none`, `any`, `#` or `*`: ARI ends the recording on that key itself. */
+  readonly terminateOn: 'none' | 'any' | '#' | '*';
+  readonly ifExists: 'fail' | 'overwrite';
+  /** Asterisk's own `beep` sound first: absent from images without sound files, where the recording then fails. */
+  readonly beep: boolean;
+}
+
 /** AriRest over whichever ari-client Client is current (none before the first connection). */
 export class ClientRest implements AriRest {
   constructor(
@@ -65,6 +83,31 @@ export class ClientRest implements AriRest {
   async playbackExists(playbackId: string): Promise<boolean> {
     try {
       await this.run(`get playback ${playbackId}`, (c) => c.playbacks.get({ playbackId }));
+      return true;
+    } catch (error) {
+      if (error instanceof AriNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async record(channelId: string, request: RecordRequest): Promise<void> {
+    const { name, format, maxDurationSeconds, terminateOn, ifExists, beep } = request;
+    await this.run(`record channel ${channelId} as ${name}`, (c) =>
+      c.channels.record({ channelId, name, format, maxDurationSeconds, terminateOn, ifExists, beep }),
+    );
+  }
+
+  async stopRecording(name: string): Promise<void> {
+    try {
+      await this.run(`stop recording ${name}`, (c) => c.recordings.stop({ recordingName: name }));
+    } catch (error) {
+      if (!(error instanceof AriNotFoundError)) throw error;
+    }
+  }
+
+  async storedRecordingExists(name: string): Promise<boolean> {
+    try {
+      await this.run(`get stored recording ${name}`, (c) => c.recordings.getStored({ recordingName: name }));
       return true;
     } catch (error) {
       if (error instanceof AriNotFoundError) return false;

@@ -56,6 +56,8 @@ const schema = z.object({
     )
     .default('0.0.0.0'),
   HTTP_PORT: int(0, 65_535, 8080),
+  ADMIN_USERNAME: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 30_000),
   TTS_ENGINE: z.enum(['espeak', 'google']).default('espeak'),
   TTS_RENDER_TIMEOUT_MS: int(100, 120_000, 5000),

@@ -50,6 +50,8 @@ export interface Config {
   readonly appsFile?: string;
   /** The http role's address (HTTP_HOST, default 0.0.0.0: every interface) and port. */
   readonly http: { readonly host: string; readonly port: number };
+  /** ADMIN_USERNAME / ADMIN_PASSWORD: the operator's routes (recordings) exist only with both. */
+  readonly admin?: { readonly username: string; readonly password: string };
   /** How long a drain lets calls in progress go on before hanging them up, in ms. */
   readonly shutdownGraceMs: number;
   readonly speech: SpeechSettings;
@@ -85,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apps,
     ...(settings.APPS_FILE === undefined ? {} : { appsFile: settings.APPS_FILE }),
     http: { host: settings.HTTP_HOST, port: settings.HTTP_PORT },
+    ...adminSettings(settings),
     shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
     speech: speechSettings(settings),
     media: mediaSettings(settings),
@@ -105,6 +108,15 @@ function dialEndpoints(settings: ReturnType<typeof readEnv>): DialEndpoints {
     number: check('DIAL_NUMBER_ENDPOINT', 'number', settings.DIAL_NUMBER_ENDPOINT),
     sip: check('DIAL_SIP_ENDPOINT', 'sip', settings.DIAL_SIP_ENDPOINT),
   };
+}
+
+/** Both or neither: one without the other is a mistake, not a way to turn the routes off. */
+function adminSettings(settings: ReturnType<typeof readEnv>): { admin?: { username: string; password: string } } {
+  const { ADMIN_USERNAME: username, ADMIN_PASSWORD: password } = settings;
+  if (username === undefined && password === undefined) return {};
+  if (username === undefined) throw new ConfigError('ADMIN_USERNAME', 'is required when ADMIN_PASSWORD is set');
+  if (password === undefined) throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USERNAME is set');
+  return { admin: { username, password } };
 }
 
 function ariSettings(settings: ReturnType<typeof readEnv>): AriSettings | undefined {

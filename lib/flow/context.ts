@@ -1,4 +1,5 @@
 import type { Verb, Voice } from '../xml/index.js';
+import type { CallRecordings } from './call-recordings.js';
 import type { Continuation } from './outcome.js';
 import type { AudioSource, Call, EventSink, FlowFetcher, Logger, Speech } from './ports.js';
 
@@ -33,6 +34,8 @@ export interface FlowContext extends FlowDependencies {
   runSequence(verbs: readonly Verb[]): Promise<Continuation>;
   /** Answers the call unless it is already live (media verbs do this first). */
   ensureAnswered(): Promise<void>;
+  /** The recordings this call stored, by tag (`<Play record>`). */
+  readonly recordings: CallRecordings;
   /** Numbers this call's fetches 1, 2, 3… so each has a stable identity. */
   nextFetchStep(): number;
 }

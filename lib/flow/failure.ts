@@ -11,6 +11,7 @@ export type FailureCode =
   | 'busy' // <Dial>: every target was busy
   | 'congestion' // <Dial>: the network could not reach the targets (congestion)
   | 'dial_failed' // <Dial>: the targets could not be dialled or failed otherwise
+  | 'recording' // <Record>: nothing was stored
   | 'ari_timeout' // Asterisk did not answer an ARI request in time (ARI_REQUEST_TIMEOUT_MS)
   | 'ari_unavailable' // Asterisk refused an ARI request, or ARI is not connected
   | 'internal'; // a bug or an unexpected error; logged with its stack

@@ -1,4 +1,5 @@
 import type { ErrorBranch, FlowDocument, Verb } from '../xml/index.js';
+import { CallRecordings } from './call-recordings.js';
 import { DEFAULT_FLOW_OPTIONS, type FlowContext, type FlowDependencies, type FlowOptions } from './context.js';
 import { CallEndedError, VerbFailure } from './failure.js';
 import { CALLER_HUNG_UP, NEXT, type Continuation } from './outcome.js';
@@ -32,13 +33,16 @@ class Interpreter implements FlowContext {
   readonly events;
   readonly log;
   readonly signal: AbortSignal;
+  readonly recordings = new CallRecordings();
   private fetchSteps = 0;
 
   constructor(
     deps: FlowDependencies,
     readonly options: FlowOptions,
   ) {
-    ({ call: this.call, fetcher: this.fetcher, speech: this.speech, audio: this.audio } = deps);
+    ({ call: this.call, fetcher: this.fetcher, speech: this.speech } = deps);
+    // `<Play record>` plays this call's own recordings only.
+    this.audio = this.recordings.audioSource(deps.audio);
     ({ events: this.events, log: this.log } = deps);
     this.signal = deps.call.ended;
   }

@@ -91,6 +91,32 @@ export type DialOutcome =
       readonly targets: readonly { readonly target: DialTargetRef; readonly failure: DialTargetFailure; readonly cause?: number; readonly detail?: string }[];
     };
 
+export interface RecordOptions {
+  /** The `<Record tag>`: the recording's name is made of the call's UUID and it; absent, a generated name. */
+  readonly tag?: string;
+  /** Longest recording, in ms (`timeout`). */
+  readonly maxMs: number;
+  /** Keys that end the recording (`dtmf_stop`, not recorded); empty for none. */
+  readonly stopOnDigits: string;
+  /** A short beep first, so the caller knows when to speak (it is not in the recording). */
+  readonly beep: boolean;
+  /**
+   * Records while this runs (the verb's children) and stops when it settles; the
+   * recording's own limits (`maxMs`) still apply. Without it: until a key or `maxMs`.
+   */
+  readonly during?: () => Promise<void>;
+}
+
+/** A recording that was stored. */
+export interface Recording {
+  /** Its name where it is stored (unique to the call). */
+  readonly name: string;
+  /** Seconds of audio, as Asterisk reports them (0 when the caller sent no audio). */
+  readonly durationSeconds: number;
+  /** What `<Play record>` plays. */
+  readonly media: MediaRef;
+}
+
 /**
  * One call, as the interpreter drives it. Every method rejects with `CallEndedError`
  * (see failure.ts) once the caller has hung up, and never stays pending after `ended`
@@ -110,6 +136,12 @@ export interface Call {
    * CallEndedError once every leg and the bridge are gone.
    */
   dial(targets: readonly DialTargetRef[], opts: DialOptions): Promise<DialOutcome>;
+  /**
+   * Records the caller; resolves once the recording is stored. Rejects with a VerbFailure
+   * when nothing was stored, and with CallEndedError when the caller hangs up (the
+   * recording is ended first: nothing stays live).
+   */
+  record(opts: RecordOptions): Promise<Recording>;
   hangup(request: HangupRequest): Promise<void>;
 }
 
@@ -224,6 +256,8 @@ export type FlowEvent =
       readonly code: FailureCode;
       readonly reason: string;
     }
+  /** A `<Record>` stored a recording (its outcome for logs and `call_flow` events). */
+  | { readonly type: 'recording'; readonly path: string; readonly name: string; readonly durationSeconds: number; readonly tag?: string }
   | { readonly type: 'flow-end'; readonly reason: FlowEndReason; readonly detail?: string };
 
 export type FlowEndReason = 'hangup' | 'end-of-document' | 'caller-hangup' | 'document-limit' | 'internal-error';

@@ -13,6 +13,8 @@ import type {
   MediaRef,
   PauseOptions,
   PlayOptions,
+  Recording,
+  RecordOptions,
 } from '../flow/ports.js';
 import { sleep } from '../flow/sleep.js';
 import type { Gender, VoiceType } from '../xml/index.js';
@@ -33,6 +35,8 @@ export type CallerEvent =
   | { readonly event: 'play'; readonly url?: string; readonly record?: string; readonly uri?: string; readonly loop: number; readonly digit?: string }
   | { readonly event: 'pause'; readonly ms: number; readonly digit?: string }
   | { readonly event: 'digits'; readonly digits: string }
+  /** A `<Record>` began (after its beep): its name; `digit` when a scripted key stopped it at once. (The engine's `recording` line says what was stored.) */
+  | { readonly event: 'record'; readonly name: string; readonly tag?: string; readonly maxMs: number; readonly stopOnDigits?: string; readonly digit?: string }
   /** A `<Dial>` target rung (`callerId` shown to it), then how it ended. */
   | { readonly event: 'dial'; readonly target: string; readonly type: 'number' | 'sip'; readonly callerId?: string; readonly timeout: number }
   | { readonly event: 'dial-answer'; readonly target: string }
@@ -94,6 +98,7 @@ export class ConsoleCall implements Call {
   private readonly controller = new AbortController();
   private readonly pendingDigits: string[];
   private readonly hangupTimer: NodeJS.Timeout | undefined;
+  private recordings = 0;
 
   constructor(private readonly options: ConsoleCallOptions) {
     this.pendingDigits = [...(options.digits ?? '')];
@@ -195,6 +200,27 @@ export class ConsoleCall implements Call {
     for (const other of targets.slice(1)) this.options.onEvent({ event: 'dial-end', target: other.value, outcome: 'cancelled' });
     this.options.onEvent({ event: 'dial-end', target: first.value, outcome: 'hung-up' });
     return { kind: 'bridged', target: first, ms: 0 };
+  }
+
+  /**
+   * A recording of nothing: it lasts as long as its children, or until the next scripted
+   * key when that is a stop key, or its `maxMs` (in real time, like a pause). `<Play
+   * record>` then plays it back as a `play` event naming the tag.
+   */
+  async record(opts: RecordOptions): Promise<Recording> {
+    this.assertLive();
+    this.recordings += 1;
+    const name = opts.tag === undefined ? `${this.options.call}_${this.recordings}` : `${this.options.call}-${opts.tag}`;
+    const stopOn = opts.stopOnDigits === '' ? {} : { stopOnDigits: opts.stopOnDigits };
+    const digit = opts.during ? undefined : this.takeStopDigit(opts.stopOnDigits);
+    const tag = opts.tag === undefined ? {} : { tag: opts.tag };
+    this.options.onEvent({ event: 'record', name, maxMs: opts.maxMs, ...tag, ...stopOn, ...(digit === undefined ? {} : { digit }) });
+    const started = Date.now();
+    if (opts.during) await opts.during();
+    else if (digit === undefined) await sleep(opts.maxMs, this.ended);
+    this.assertLive();
+    const durationSeconds = Math.floor(Math.min(Date.now() - started, opts.maxMs) / 1000);
+    return { name, durationSeconds, media: { kind: 'recording', tag: opts.tag ?? name } };
   }
 
   async hangup(request: HangupRequest): Promise<void> {

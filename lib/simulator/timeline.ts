@@ -47,6 +47,11 @@ export class Timeline implements EventSink {
       case 'document':
         if (event.source === 'callback') this.print({ event: 'document', count: event.count, url: event.url });
         return;
+      case 'recording': {
+        const { name, durationSeconds, tag } = event;
+        this.print({ event: 'recording', name, durationSeconds, tag }, event.path);
+        return;
+      }
       case 'flow-end':
         this.print({ event: 'end', reason: event.reason, detail: event.detail }, 'Response');
         return;

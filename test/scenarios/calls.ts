@@ -6,6 +6,8 @@
 import { appendFile } from 'node:fs/promises';
 import type http from 'node:http';
 import { expect } from 'chai';
+import { startHttpRole } from '../../app/roles/http.js';
+import { AriRecordingFiles } from '../../lib/ari/index.js';
 import { parseApps, type CallControlApp, type DialEndpoints } from '../../lib/config/index.js';
 import type { AriEvent } from '../support/fake-ari/index.js';
 import { Engine } from '../support/engine.js';
@@ -57,7 +59,7 @@ class World {
   async start(
     startLine: () => Promise<PhoneLine>,
     appList: (w: World) => CallControlApp[],
-    engine: { shutdownGraceMs?: number; says?: readonly string[]; dial?: DialEndpoints } = {},
+    engine: { shutdownGraceMs?: number; says?: readonly string[]; dial?: DialEndpoints; admin?: { username: string; password: string } } = {},
   ): Promise<void> {
     this.line = await startLine();
     this.closers.push(() => this.line.close());
@@ -543,6 +545,145 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       await world.expectNothingLeft();
       expect(world.engine.role.app.ownChannels.size).to.equal(0);
       expect(world.engine.role.app.dispatcher.size).to.equal(0);
+    });
+  });
+
+  describe('Record', function () {
+    const world = new World();
+    traceCalls(world);
+    const admin = { username: 'operator', password: 'a long secret' };
+    const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+    before(async function () {
+      await world.start(
+        startLine,
+        (w) =>
+          apps([
+            { uuid: 'app-record', name: 'Record', numbers: ['15551230021'], xml: '<Response><Record tag="greeting" timeout="10000"/><Play record="greeting"/><Hangup/></Response>' },
+            {
+              uuid: 'app-record-children',
+              name: 'Record with children',
+              numbers: ['15551230022'],
+              xml: '<Response><Record tag="memo" timeout="10000"><Pause length="8000" dtmf_stop="#"/></Record><Play record="memo"/><Hangup/></Response>',
+            },
+            { uuid: 'app-record-long', name: 'Long record', numbers: ['15551230023'], xml: `<Response><Record tag="long" timeout="20000"/><Play>${w.prompts.next}</Play></Response>` },
+            {
+              uuid: 'app-play-unknown',
+              name: 'Play of an unknown recording',
+              numbers: ['15551230024'],
+              xml: `<Response><Play record="never"><Error><Play>${w.prompts.sorry}</Play></Error></Play><Hangup/></Response>`,
+            },
+          ]),
+        { admin },
+      );
+    });
+
+    after(() => world.close());
+
+    /** The recording's name, from the media of its playback (`recording:<name>`). */
+    function recordingOf(media: string): string {
+      expect(media).to.match(/^recording:/);
+      return media.slice('recording:'.length);
+    }
+
+    function recordingStarted(call: PhoneCall): Promise<AriEvent[]> {
+      return world.proxy.untilEvents((e) => e.type === 'RecordingStarted' && e.recording?.target_uri === `channel:${call.channelId}`, 'RecordingStarted');
+    }
+
+    async function recordingFile(name: string, authorization?: string, port = world.engine.http.port): Promise<Response> {
+      return fetch(`http://127.0.0.1:${port}/admin/recordings/${name}.wav`, {
+        ...(authorization === undefined ? {} : { headers: { authorization } }),
+        signal: AbortSignal.timeout(5000),
+      });
+    }
+
+    it('Record, ended by #, then <Play record> plays the caller\'s words back; the operator fetches the WAV with credentials, and gets 401 without', async function () {
+      const call = await world.call('15551230021');
+      // The beep, then the recording: the caller talks for 1.5 s, then presses #.
+      await call.untilFinished(1);
+      await recordingStarted(call);
+      await call.talk(true);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await call.talk(false);
+      await call.press('#');
+      const end = await call.ended();
+      const heard = call.heard();
+      expect(heard.map((h) => h.media)).to.have.length(2);
+      expect(heard[0]?.media).to.equal('tone:1000');
+      const name = recordingOf(heard[1]?.media ?? '');
+      expect(name).to.match(/^[0-9a-f-]{36}-greeting$/);
+      expect(heard.map((h) => h.state)).to.deep.equal(['done', 'done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+
+      const file = await recordingFile(name, basic(admin.username, admin.password));
+      expect(file.status).to.equal(200);
+      expect(file.headers.get('content-type')).to.equal('audio/wav');
+      const wav = Buffer.from(await file.arrayBuffer());
+      expect(wav.subarray(0, 4).toString('latin1')).to.equal('RIFF');
+      expect(wav.length).to.be.greaterThan(8000); // more than half a second of 8 kHz 16-bit audio
+      const refused = await recordingFile(name);
+      expect(refused.status).to.equal(401);
+      expect(refused.headers.get('www-authenticate')).to.match(/^Basic realm=/);
+      expect((await recordingFile(name, basic(admin.username, 'wrong'))).status).to.equal(401);
+      expect((await recordingFile(`${name}x`, basic(admin.username, admin.password))).status).to.equal(404);
+    });
+
+    it('Record with children records while they run and stops when they end (# ends the Pause), then plays it back', async function () {
+      const call = await world.call('15551230022');
+      await call.untilFinished(1);
+      await recordingStarted(call);
+      // The caller speaks a memo for 0.5 s, then presses # to end the Pause.
+      await call.talk(true);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await call.talk(false);
+      const pressed = Date.now();
+      await call.press('#');
+      await call.untilStarted(2);
+      // Long before the Pause's 8 s: the key ended the children, and with them the recording.
+      expect(Date.now() - pressed).to.be.below(4000);
+      const end = await call.ended();
+      const heard = call.heard();
+      expect(heard[0]?.media).to.equal('tone:1000');
+      expect(recordingOf(heard[1]?.media ?? '')).to.match(/-memo$/);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('the caller hanging up while recording ends the flow: no live recording, no channel, nothing more plays', async function () {
+      const call = await world.call('15551230023');
+      await call.untilFinished(1);
+      const [started] = await recordingStarted(call);
+      const name = started?.recording?.name ?? '';
+      const hungUpAt = Date.now();
+      await call.hangUp();
+      await call.ended();
+      await world.engine.role.app.whenIdle();
+      expect(call.heard().map((h) => h.media)).to.deep.equal(['tone:1000']);
+      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
+      const { url, username, password } = world.line.ari;
+      const live = await fetch(`${url}/ari/recordings/live/${name}`, { headers: { authorization: basic(username, password) }, signal: AbortSignal.timeout(5000) });
+      expect(live.status).to.equal(404);
+      await world.expectNothingLeft();
+    });
+
+    it('<Play record> of a tag this call never recorded fails ("no recording named …") and runs the error branch', async function () {
+      const call = await world.call('15551230024');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['sorry.wav done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('without ADMIN_USERNAME/ADMIN_PASSWORD the http role does not serve recordings at all (404)', async function () {
+      const { url, username, password } = world.line.ari;
+      const files = new AriRecordingFiles({ url, username, password, timeoutMs: 2000 });
+      const bare = await startHttpRole({ port: 0, host: '127.0.0.1', readiness: () => ({ ready: true }), store: world.engine.store, recordings: { files } }, world.logger);
+      try {
+        expect((await recordingFile('anything', basic(admin.username, admin.password), bare.port)).status).to.equal(404);
+      } finally {
+        await bare.stop();
+      }
     });
   });
 }

@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AriRecordingFiles } from '../../lib/ari/index.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../../app/roles/http.js';
 import { startStasisRole, type StasisRole } from '../../app/roles/stasis.js';
 import { UrlPolicy } from '../../lib/callback/url-policy.js';
@@ -41,6 +42,8 @@ export interface EngineOptions {
   readonly says?: readonly string[];
   /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); default the role's. */
   readonly dial?: DialEndpoints;
+  /** ADMIN_USERNAME / ADMIN_PASSWORD: the http role serves recordings (from `ari`) with them. */
+  readonly admin?: { readonly username: string; readonly password: string };
 }
 
 export class Engine {
@@ -75,7 +78,9 @@ export class Engine {
     this.closers.push(() => rm(dir, { recursive: true, force: true }));
     this.store = await MediaStore.open({ dir, maxBytes: 64 * 1024 * 1024, log: logger });
     const readiness = (): Readiness => (this.roleStarted ? this.role.status() : { ready: false });
-    this.http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness, store: this.store }, logger);
+    const files = new AriRecordingFiles({ ...options.ari, timeoutMs: options.requestTimeoutMs ?? 2000 });
+    const recordings = { files, ...(options.admin === undefined ? {} : { credentials: options.admin }) };
+    this.http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness, store: this.store, recordings }, logger);
     this.closers.push(() => this.http.stop());
     this.locator = options.delivery === 'directory' ? directoryLocator(dir) : httpLocator(`http://127.0.0.1:${this.http.port}`);
 

@@ -8,6 +8,7 @@ import { hangup } from './hangup.js';
 import { notSupported } from './not-supported.js';
 import { pause } from './pause.js';
 import { play } from './play.js';
+import { record } from './record.js';
 import { say } from './say.js';
 
 export const verbHandlers: VerbHandlers = {
@@ -20,6 +21,6 @@ export const verbHandlers: VerbHandlers = {
   Call: call,
   Gather: gather,
   Dial: dial,
-  Record: notSupported(),
+  Record: record,
   Curl: notSupported(),
 };

@@ -28,11 +28,12 @@ describe('fake ARI: outbound channels, bridges, recordings', () => {
     expect(h.seen).to.deep.equal(['Dial', 'ChannelStateChange', 'Dial', 'ChannelStateChange', 'Dial', 'StasisStart']);
   });
 
-  it('reports a busy callee: Dial BUSY and ChannelDestroyed (User busy), never StasisStart', async () => {
+  it('reports a busy callee as Asterisk 22.10.1 does: Dial BUSY, then ChannelDestroyed with cause 0, never StasisStart', async () => {
     h = await harness({ outbound: () => ({ outcome: 'busy' }) });
     const destroyed = h.next<ChannelDestroyed>('ChannelDestroyed');
     await h.ari.channels.originate({ endpoint: 'PJSIP/15550002222@trunk', app: APP, appArgs: 'dial' });
-    expect(await destroyed).to.include({ cause: 17, cause_txt: 'User busy' });
+    // Only the Dial event says busy: the originated leg itself is destroyed with cause 0.
+    expect(await destroyed).to.include({ cause: 0 });
     expect(h.fake.events.find((e) => e.type === 'Dial' && e.dialstatus === 'BUSY')).to.not.equal(undefined);
     expect(h.seen).to.not.include('StasisStart');
   });

@@ -608,8 +608,12 @@ export class FakeAri {
 
   private send(res: http.ServerResponse, r: RestResponse): void {
     const headers: Record<string, string | number> = { Server: SERVER_HEADER, 'Cache-Control': 'no-cache, no-store', ...r.headers };
-    let payload = '';
-    if (r.body !== undefined) {
+    let payload: string | Buffer = '';
+    if (r.raw !== undefined) {
+      payload = r.raw.data;
+      headers['Content-Type'] = r.raw.contentType;
+      headers['Content-Length'] = r.raw.data.length;
+    } else if (r.body !== undefined) {
       payload = JSON.stringify(r.body);
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = Buffer.byteLength(payload);

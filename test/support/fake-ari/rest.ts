@@ -9,6 +9,8 @@ export interface RestResponse {
   status: number;
   reason: string;
   body?: unknown;
+  /** A body that is not JSON (a recording's file). */
+  raw?: { readonly contentType: string; readonly data: Buffer };
   headers?: Record<string, string>;
 }
 
@@ -183,6 +185,11 @@ const ROUTES: Route[] = [
   // recordings
   route('GET', '/recordings/stored', (s) => ok([...s.storedRecordings.values()])),
   route('GET', '/recordings/stored/{recordingName}', (s, p) => ok(s.getStoredRecording(p.recordingName ?? ''))),
+  route('GET', '/recordings/stored/{recordingName}/file', (s, p) => ({
+    status: 200,
+    reason: 'OK',
+    raw: { contentType: 'audio/wav', data: s.storedRecordingFile(p.recordingName ?? '') },
+  })),
   route('DELETE', '/recordings/stored/{recordingName}', (s, p) => {
     s.deleteStoredRecording(p.recordingName ?? '');
     return noContent();

@@ -20,6 +20,7 @@
 //   see playMedia); queued commands are dropped without events; ChannelLeftBridge if
 //   bridged; StasisEnd; ChannelDestroyed {cause, cause_txt}. From then on the channel is
 //   unknown: every operation answers 404 "Channel not found".
+import { BEEP_MS, RecordingFiles, recordingWav } from './recordings.js';
 import { asteriskTime, AST_SOFTHANGUP_EXPLICIT, CAUSE, causeText, uuid } from './asterisk-values.js';
 import type {
   AriEvent,
@@ -179,6 +180,7 @@ class RecordingModel {
     readonly maxSilenceSeconds: number,
     readonly terminateOn: string,
     timers: Timers,
+    readonly beep = false,
   ) {
     this.signals = new Signals(timers);
   }
@@ -341,6 +343,8 @@ export class Stasis {
   private readonly playbacks = new Map<string, PlaybackModel>();
   private readonly liveRecordings = new Map<string, RecordingModel>();
   readonly storedRecordings = new Map<string, StoredRecordingJson>();
+  /** The files of the stored recordings (GET /recordings/stored/{name}/file). */
+  readonly recordingFiles = new RecordingFiles();
   private readonly bridges = new Map<string, BridgeModel>();
   private readonly apps = new Map<string, AppRecord>();
   private uniqueCounter = 0;
@@ -1056,7 +1060,7 @@ export class Stasis {
     if ((ifExists === 'fail' && this.storedRecordings.has(name)) || this.liveRecordings.has(name)) {
       throw new AriError(409, 'Conflict', `Recording '${name}' already exists and can not be overwritten`);
     }
-    const rec = new RecordingModel(name, format, ch, maxDuration, maxSilence, terminateOn, this.timers);
+    const rec = new RecordingModel(name, format, ch, maxDuration, maxSilence, terminateOn, this.timers, args.beep === true);
     this.liveRecordings.set(name, rec);
     void this.enqueue(
       ch,
@@ -1089,6 +1093,20 @@ export class Stasis {
       return;
     }
     if (ch.state !== 'Up') this.setState(ch, 'Up'); // ast_auto_answer
+    if (rec.beep) {
+      // Asterisk 22 plays its `beep` sound first; without that file (an image with no
+      // sounds) the recording ends at once: RecordingStarted, RecordingFinished without a
+      // duration, nothing stored.
+      if (!(await this.config.mediaExists('sound:beep'))) {
+        rec.state = 'recording';
+        this.publishRecording(rec);
+        rec.state = 'done';
+        this.publishRecording(rec);
+        return;
+      }
+      const beep = await rec.signals.next((BEEP_MS * this.config.secondMs) / 1000);
+      if (beep === 'hangup') return;
+    }
     ch.recording = rec;
     rec.state = 'recording';
     this.publishRecording(rec);
@@ -1127,15 +1145,20 @@ export class Stasis {
     const ended = signal === 'timeout' ? Math.max(Date.now(), limitAt) : Date.now();
     if (talking) talkedMs += ended - quietSince;
     ch.recording = undefined;
+    // A fake caller stands for a phone, which sends audio all the time (silence included):
+    // the duration is the time recorded. (A Local channel whose other half sends nothing
+    // records 0 s and a header-only file on Asterisk: see README.md.)
     rec.durationSeconds = Math.floor((ended - started) / secondMs);
     rec.talkingSeconds = Math.min(rec.durationSeconds, Math.floor(talkedMs / secondMs));
     if (signal === 'cancel') {
       // recording_cancel deletes the file too.
       rec.state = 'canceled';
       this.storedRecordings.delete(rec.name);
+      this.recordingFiles.delete(rec.name);
     } else {
       rec.state = 'done';
       this.storedRecordings.set(rec.name, { name: rec.name, format: rec.format });
+      this.recordingFiles.set(rec.name, recordingWav(((ended - started) * 1000) / secondMs, (talkedMs * 1000) / secondMs));
     }
     this.publishRecording(rec);
   }
@@ -1168,7 +1191,14 @@ export class Stasis {
     return { ...rec };
   }
 
+  /** GET /recordings/stored/{name}/file: the WAV (a recording added by hand has an empty one). */
+  storedRecordingFile(name: string): Buffer {
+    if (!this.storedRecordings.has(name)) throw new AriError(404, 'Not Found', 'Recording not found');
+    return this.recordingFiles.get(name) ?? recordingWav(0);
+  }
+
   deleteStoredRecording(name: string): void {
+    this.recordingFiles.delete(name);
     if (!this.storedRecordings.delete(name)) throw new AriError(404, 'Not Found', 'Recording not found');
   }
 

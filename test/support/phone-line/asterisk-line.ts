@@ -123,6 +123,11 @@ export class AsteriskPhoneLine implements PhoneLine {
       hangUp: async () => {
         await this.request('DELETE', `/ari/channels/${caller}?reason_code=16`, [204, 404]);
       },
+      // A tone played to the caller's half is what the engine's half hears (and records).
+      talk: async (on) => {
+        if (on) await this.request('POST', `/ari/channels/${caller}/play?media=tone:440&playbackId=${caller}-voice`, [201]);
+        else await this.request('DELETE', `/ari/playbacks/${caller}-voice`, [204, 404]);
+      },
     });
   }
 

@@ -37,6 +37,7 @@ export class FakePhoneLine implements PhoneLine {
     return phoneCall(observer, {
       press: (digits) => fake.pressDigits(channelId, digits),
       hangUp: () => (fake.channel(channelId)?.destroyed ? Promise.resolve() : fake.callerHangup(channelId)),
+      talk: async (on) => fake.setCallerTalking(channelId, on),
     });
   }
 

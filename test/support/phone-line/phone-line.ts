@@ -34,6 +34,8 @@ export interface PhoneCall {
   press(digits: string): Promise<void>;
   /** The caller hangs up (cause 16). */
   hangUp(): Promise<void>;
+  /** The caller starts (true) or stops making sound (a tone stands for the voice), e.g. for `<Record>`. */
+  talk(on: boolean): Promise<void>;
   /** Resolves when the engine's channel is gone, with its cause. */
   ended(timeoutMs?: number): Promise<CallEnd>;
   /** Every ARI event about the engine's channel, compact (`PlaybackFinished done`): for comparing the fake with Asterisk. */
@@ -64,7 +66,7 @@ export interface PhoneLine {
 }
 
 /** A PhoneCall whose view comes from `observer` and whose caller acts through `actions`. */
-export function phoneCall(observer: CallObserver, actions: Pick<PhoneCall, 'press' | 'hangUp'>): PhoneCall {
+export function phoneCall(observer: CallObserver, actions: Pick<PhoneCall, 'press' | 'hangUp' | 'talk'>): PhoneCall {
   return {
     channelId: observer.channelId,
     answered: (timeoutMs) => observer.answered(timeoutMs),
@@ -75,6 +77,7 @@ export function phoneCall(observer: CallObserver, actions: Pick<PhoneCall, 'pres
     trace: () => observer.trace,
     press: (digits) => actions.press(digits),
     hangUp: () => actions.hangUp(),
+    talk: (on) => actions.talk(on),
   };
 }
 

@@ -39,13 +39,14 @@ describe('interpreter', () => {
       expect(answer?.t).to.be.at.least(140);
     });
 
-    it('plays a URL and a recording by tag', async () => {
-      const run = await runXml(xmlResponse('<Play loop="3" url="https://example.com/a.mp3"/><Play record="greeting"/>'), {
+    it('plays a URL, and a recording this call made, by its tag', async () => {
+      const run = await runXml(xmlResponse('<Play loop="3" url="https://example.com/a.mp3"/><Record tag="greeting"/><Play record="greeting"/>'), {
         fetcher: noFetch,
+        digits: '#',
       });
       expect(untimed(run.lines).filter((l) => l.event === 'play')).to.deep.equal([
         { event: 'play', url: 'https://example.com/a.mp3', loop: 3, path: 'Response/Play[0]' },
-        { event: 'play', record: 'greeting', loop: 1, path: 'Response/Play[1]' },
+        { event: 'play', record: 'greeting', loop: 1, path: 'Response/Play[2]' },
       ]);
     });
 
@@ -109,13 +110,13 @@ describe('interpreter', () => {
   describe('error branches', () => {
     it('runs a sibling <Error> after a failed verb, then goes on with the verb after the failed one', async () => {
       const run = await runXml(
-        xmlResponse('<Record/><Error tag="g"><Say>sorry</Say></Error><Say>next</Say>'),
+        xmlResponse('<Play record="missing"/><Error tag="g"><Say>sorry</Say></Error><Say>next</Say>'),
         { fetcher: noFetch },
       );
       expect(untimed(run.lines).map(({ event, path, text, tag, code }) => ({ event, path, text, tag, code }))).to.deep.equal([
-        { event: 'failed', path: 'Response/Record[0]', text: undefined, tag: undefined, code: 'not_supported' },
-        { event: 'error-branch', path: 'Response/Error[1]', text: undefined, tag: 'g', code: 'not_supported' },
-        { event: 'answer', path: 'Response/Error[1]/Say[0]', text: undefined, tag: undefined, code: undefined },
+        { event: 'answer', path: 'Response/Play[0]', text: undefined, tag: undefined, code: undefined },
+        { event: 'failed', path: 'Response/Play[0]', text: undefined, tag: undefined, code: 'media' },
+        { event: 'error-branch', path: 'Response/Error[1]', text: undefined, tag: 'g', code: 'media' },
         { event: 'say', path: 'Response/Error[1]/Say[0]', text: 'sorry', tag: undefined, code: undefined },
         { event: 'say', path: 'Response/Say[2]', text: 'next', tag: undefined, code: undefined },
         { event: 'hangup', path: 'Response', text: undefined, tag: undefined, code: undefined },
@@ -131,18 +132,18 @@ describe('interpreter', () => {
     });
 
     it('speaks the failure reason first with say="true"', async () => {
-      const run = await runXml(xmlResponse('<Dial><To>15551112222</To><Error say="true"><Hangup/></Error></Dial>'), {
+      const run = await runXml(xmlResponse('<Play record="missing"><Error say="true"><Hangup/></Error></Play>'), {
         fetcher: noFetch,
       });
       const said = run.lines.find((l) => l.event === 'say');
-      expect(said?.text).to.equal('Dial failed: <Dial> is not supported yet.');
-      expect(said?.path).to.equal('Response/Dial[0]/Error[1]');
+      expect(said?.text).to.equal('Play failed: no recording named "missing".');
+      expect(said?.path).to.equal('Response/Play[0]/Error[0]');
       expect(run.end.reason).to.equal('hangup');
     });
 
     it('logs a failed verb with no error branch and goes on', async () => {
-      const run = await runXml(xmlResponse('<Record/><Say>still here</Say>'), { fetcher: noFetch });
-      expect(run.lines.map((l) => l.event)).to.deep.equal(['failed', 'answer', 'say', 'hangup', 'end']);
+      const run = await runXml(xmlResponse('<Play record="missing"/><Say>still here</Say>'), { fetcher: noFetch });
+      expect(run.lines.map((l) => l.event)).to.deep.equal(['answer', 'failed', 'say', 'hangup', 'end']);
     });
 
     it('treats an unexpected error inside a verb as a failure and runs the branch', async () => {
