@@ -54,7 +54,8 @@ function benchParse(text: string): void {
 async function benchSteps(): Promise<void> {
   const verbs = Array.from({ length: 50 }, (_, i) => `<Say>step ${i}</Say><Play>https://media.example.com/${i}.wav</Play>`);
   const document: FlowDocument = parseDocument(`<Response><Answer/>${verbs.join('')}</Response>`);
-  const noFetch: FlowFetcher = { fetch: () => Promise.reject(new Error('no fetch in this benchmark')) };
+  const noRequest = (): Promise<never> => Promise.reject(new Error('no request in this benchmark'));
+  const noFetch: FlowFetcher = { fetch: noRequest, send: noRequest };
   const media = new ConsoleMedia();
   const log = { debug() {}, info() {}, warn() {}, error() {} };
   const steps: number[] = [];

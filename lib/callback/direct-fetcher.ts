@@ -1,7 +1,7 @@
 // The in-process FlowFetcher: the simulator, tests and single-process runs fetch here
 // instead of through the queue.
-import type { CallbackRequest, FetchResult, FlowFetcher } from '../flow/ports.js';
-import { documentFromOutcome } from './document.js';
+import type { CallbackRequest, FetchResult, FlowFetcher, SendResult } from '../flow/ports.js';
+import { documentFromOutcome, statusFromOutcome } from './document.js';
 import { executeFetch, type FetchEnvironment } from './execute.js';
 import { fetchSpecFromRequest } from './fetch-spec.js';
 import type { AppPayload } from './types.js';
@@ -25,5 +25,11 @@ export class DirectFetcher implements FlowFetcher {
     const spec = fetchSpecFromRequest(request, { deadline, app, signingKeyId });
     const outcome = await executeFetch(spec, { ...env, maxBytes }, signal);
     return documentFromOutcome(outcome, { maxBytes });
+  }
+
+  async send(request: CallbackRequest, deadline: number, signal: AbortSignal): Promise<SendResult> {
+    const { env, app, signingKeyId } = this.options;
+    const spec = fetchSpecFromRequest(request, { deadline, app, signingKeyId, expect: 'status' });
+    return statusFromOutcome(await executeFetch(spec, env, signal));
   }
 }

@@ -1,6 +1,6 @@
 // A fetched body as a document: the check executeFetch makes on every 2xx answer, and the
 // parse every fetcher makes afterwards to hand the flow its FlowDocument.
-import type { FetchFailure, FetchResult } from '../flow/ports.js';
+import type { FetchFailure, FetchResult, SendResult } from '../flow/ports.js';
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   parseDocument,
@@ -51,4 +51,9 @@ export function documentFromOutcome(outcome: FetchOutcome, options: { readonly m
   return 'document' in parsed
     ? { ok: true, document: parsed.document, attempts: outcome.attempts, status: outcome.status }
     : { ok: false, failure: parsed.failure, attempts: outcome.attempts };
+}
+
+/** A request whose answer only had to be 2xx (`<Curl>`): the body is not kept. */
+export function statusFromOutcome(outcome: FetchOutcome): SendResult {
+  return outcome.ok ? { ok: true, status: outcome.status, attempts: outcome.attempts } : outcome;
 }

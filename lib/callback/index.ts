@@ -2,7 +2,7 @@ export * from './types.js';
 export { executeFetch, type FetchEnvironment } from './execute.js';
 export { DirectFetcher, type DirectFetcherOptions } from './direct-fetcher.js';
 export { fetchSpecFromRequest, type SpecOptions } from './fetch-spec.js';
-export { documentFromOutcome, parseFetchedDocument } from './document.js';
+export { documentFromOutcome, parseFetchedDocument, statusFromOutcome } from './document.js';
 export { UrlPolicy, AllowListError, PolicyRefusal, type Resolver, type RestrictedRange } from './url-policy.js';
 export {
   canonicalV2,

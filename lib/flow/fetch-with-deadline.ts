@@ -1,11 +1,20 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RequestTarget } from '../xml/index.js';
 import type { FlowContext } from './context.js';
-import type { CallbackFields, CallbackRequest, FetchResult } from './ports.js';
+import type { CallbackFields, CallbackRequest, FetchFailed, FetchResult, SendResult } from './ports.js';
 
 interface Fetchable extends RequestTarget {
   readonly path: string;
 }
+
+/** What a request that succeeded carries at least. */
+interface Succeeded {
+  readonly ok: true;
+  readonly attempts: number;
+  readonly status: number;
+}
+
+type Run<S extends Succeeded> = (request: CallbackRequest, deadline: number, signal: AbortSignal) => Promise<S | FetchFailed>;
 
 /**
  * Fetches the next document within `timeoutMs` from now, and reports the outcome as a
@@ -13,13 +22,29 @@ interface Fetchable extends RequestTarget {
  * at the deadline with a `timeout` failure (with the attempts the fetcher made, see
  * timedOut), and a later result is ignored.
  */
-export async function fetchWithDeadline(
+export function fetchWithDeadline(
   ctx: FlowContext,
   target: Fetchable,
   timeoutMs: number,
   tag: string | undefined,
   extra?: Readonly<Record<string, string>>,
 ): Promise<FetchResult> {
+  return withDeadline(ctx, target, timeoutMs, tag, extra, (request, deadline, signal) => ctx.fetcher.fetch(request, deadline, signal));
+}
+
+/** Like fetchWithDeadline for a request whose answer only has to be 2xx (`<Curl>`). */
+export function sendWithDeadline(ctx: FlowContext, target: Fetchable, timeoutMs: number): Promise<SendResult> {
+  return withDeadline(ctx, target, timeoutMs, undefined, undefined, (request, deadline, signal) => ctx.fetcher.send(request, deadline, signal));
+}
+
+async function withDeadline<S extends Succeeded>(
+  ctx: FlowContext,
+  target: Fetchable,
+  timeoutMs: number,
+  tag: string | undefined,
+  extra: Readonly<Record<string, string>> | undefined,
+  run: Run<S>,
+): Promise<S | FetchFailed> {
   const started = Date.now();
   const deadline = started + timeoutMs;
   const info = ctx.call.info;
@@ -48,9 +73,9 @@ export async function fetchWithDeadline(
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), timeoutMs);
   });
-  let result: FetchResult;
+  let result: S | FetchFailed;
   try {
-    const fetching = ctx.fetcher.fetch(request, deadline, stop.signal);
+    const fetching = run(request, deadline, stop.signal);
     const first = await Promise.race([fetching, expired]);
     result = first === 'expired' ? await timedOut(fetching, stop, timeoutMs) : first;
   } catch (error) {
@@ -90,7 +115,7 @@ export async function fetchWithDeadline(
  * one turn of the event loop, which takes no time, lets that count into the result. A
  * fetcher that does not settle by then is reported with 0 attempts.
  */
-async function timedOut(fetching: Promise<FetchResult>, stop: AbortController, timeoutMs: number): Promise<FetchResult> {
+async function timedOut(fetching: Promise<Succeeded | FetchFailed>, stop: AbortController, timeoutMs: number): Promise<FetchFailed> {
   stop.abort();
   const late = await Promise.race([fetching.catch(() => undefined), nextTurn(undefined)]);
   return {

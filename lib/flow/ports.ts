@@ -208,17 +208,27 @@ export interface FetchFailure {
   readonly column?: number;
 }
 
-export type FetchResult =
-  | { readonly ok: true; readonly document: FlowDocument; readonly attempts: number; readonly status: number }
-  | { readonly ok: false; readonly failure: FetchFailure; readonly attempts: number };
+/** A request that did not succeed in its budget. */
+export interface FetchFailed {
+  readonly ok: false;
+  readonly failure: FetchFailure;
+  readonly attempts: number;
+}
 
-/** Fetches the next document of a call (`<Callback>`, `<Gather url>`, a webhook app). */
+export type FetchResult = { readonly ok: true; readonly document: FlowDocument; readonly attempts: number; readonly status: number } | FetchFailed;
+
+/** What `<Curl>` needs to know: the server answered 2xx (the body is not read). */
+export type SendResult = { readonly ok: true; readonly attempts: number; readonly status: number } | FetchFailed;
+
+/**
+ * Makes a call's requests to the customer's server: the next document (`<Callback>`,
+ * `<Gather url>`, a webhook app), or a request whose answer only has to be 2xx (`<Curl>`).
+ * Both resolve by `deadline` (epoch ms) at the latest, and with `cancelled` soon after
+ * `signal` aborts; they never reject for HTTP reasons.
+ */
 export interface FlowFetcher {
-  /**
-   * Resolves by `deadline` (epoch ms) at the latest, with a document or a failure;
-   * resolves with `cancelled` soon after `signal` aborts. Never rejects for HTTP reasons.
-   */
   fetch(request: CallbackRequest, deadline: number, signal: AbortSignal): Promise<FetchResult>;
+  send(request: CallbackRequest, deadline: number, signal: AbortSignal): Promise<SendResult>;
 }
 
 /** What the interpreter reports; the events issue turns these into `call_flow` events. */

@@ -1,9 +1,9 @@
 // The FlowFetcher a call uses when callbacks run on the queue: the same request-to-spec
 // and outcome-to-document steps as the in-process DirectFetcher, with the HTTP part done
 // by a worker, wherever it runs.
-import { documentFromOutcome, fetchSpecFromRequest } from '../callback/index.js';
+import { documentFromOutcome, fetchSpecFromRequest, statusFromOutcome } from '../callback/index.js';
 import type { AppPayload } from '../callback/types.js';
-import type { CallbackRequest, FetchResult, FlowFetcher } from '../flow/ports.js';
+import type { CallbackRequest, FetchResult, FlowFetcher, SendResult } from '../flow/ports.js';
 import type { CallbackQueue } from './callback-queue.js';
 import { jobIdFor } from './names.js';
 
@@ -25,5 +25,11 @@ export class QueueFetcher implements FlowFetcher {
     const spec = fetchSpecFromRequest(request, { deadline, app, signingKeyId });
     const outcome = await queue.submit(jobIdFor(request.fields.call, request.step), spec, signal);
     return documentFromOutcome(outcome, { maxBytes });
+  }
+
+  async send(request: CallbackRequest, deadline: number, signal: AbortSignal): Promise<SendResult> {
+    const { queue, app, signingKeyId } = this.options;
+    const spec = fetchSpecFromRequest(request, { deadline, app, signingKeyId, expect: 'status' });
+    return statusFromOutcome(await queue.submit(jobIdFor(request.fields.call, request.step), spec, signal));
   }
 }

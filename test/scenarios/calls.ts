@@ -215,6 +215,14 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
             xml: `<Response><Gather timeout="300" attempts="2"><Play>${w.prompts.welcome}</Play><Error><Play>${w.prompts.sorry}</Play></Error></Gather><Hangup/></Response>`,
           },
           {
+            uuid: 'app-curl',
+            name: 'Curl',
+            numbers: ['15551230014'],
+            xml:
+              `<Response><Curl url="${w.callbacks.origin}/next"/><Play>${w.prompts.welcome}</Play>` +
+              `<Curl url="${w.callbacks.origin}/missing" timeout="1000"><Error><Play>${w.prompts.sorry}</Play></Error></Curl><Hangup/></Response>`,
+          },
+          {
             uuid: 'app-gap',
             name: 'Pause across a reconnect',
             numbers: ['15551230009'],
@@ -297,6 +305,18 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       const end = await call.ended();
       expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'welcome.wav done', 'sorry.wav done']);
       expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('Curl: the customer\'s server gets the call\'s fields as JSON, the flow is not replaced; a failing Curl runs its error branch', async function () {
+      const seen = world.callbacks.requests.length;
+      const call = await world.call('15551230014');
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'sorry.wav done']);
+      expect(end.cause).to.equal(16);
+      const sent = world.callbacks.requests.slice(seen).find((r) => r.url === '/next');
+      expect(sent?.method).to.equal('POST');
+      expect(JSON.parse(sent?.body ?? '{}')).to.include({ from: CALLER, tn: '15551230014', sca: 'app-curl', state: 'live' });
       await world.expectNothingLeft();
     });
 

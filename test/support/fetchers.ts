@@ -7,3 +7,8 @@ export function loopbackFetcher(): FlowFetcher {
     env: { policy: new UrlPolicy('127.0.0.0/8'), secrets: { get: () => undefined }, maxBytes: 256 * 1024 },
   });
 }
+
+/** A fetcher for flows that make no request: any request fails the test. */
+export function noRequests(message = 'this flow should make no request'): FlowFetcher {
+  return { fetch: () => Promise.reject(new Error(message)), send: () => Promise.reject(new Error(message)) };
+}

@@ -1,11 +1,11 @@
 import { answer } from './answer.js';
 import { call } from './call.js';
 import { callback } from './callback.js';
+import { curl } from './curl.js';
 import { dial } from './dial.js';
 import { gather } from './gather.js';
 import type { VerbHandlers } from './handler.js';
 import { hangup } from './hangup.js';
-import { notSupported } from './not-supported.js';
 import { pause } from './pause.js';
 import { play } from './play.js';
 import { record } from './record.js';
@@ -22,5 +22,5 @@ export const verbHandlers: VerbHandlers = {
   Gather: gather,
   Dial: dial,
   Record: record,
-  Curl: notSupported(),
+  Curl: curl,
 };

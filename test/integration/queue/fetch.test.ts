@@ -24,6 +24,7 @@ describe('queue: a callback through the queue', () => {
         return;
       }
       if (req.url?.startsWith('/slow')) await delay(3000);
+      if (req.url?.startsWith('/plain')) return void res.writeHead(202, { 'content-type': 'text/plain' }).end('accepted, not XML');
       if (!res.destroyed) res.end(VALID_XML);
     });
     await suite.worker();
@@ -47,6 +48,15 @@ describe('queue: a callback through the queue', () => {
     expect(query.get('keep')).to.equal('1');
     expect(Object.fromEntries([...query].filter(([k]) => k !== 'keep'))).to.deep.equal({ ...req.fields });
     // The worker signed it with the secret it holds; the job carried only the key id.
+    expect(seen?.headers[SIGNATURE_HEADER]).to.be.a('string');
+  });
+
+  it('send (for <Curl>): a 2xx whose body is no document is a success, signed and with the fields, the body not read', async () => {
+    const req = request(`${server.origin}/plain`, { method: 'POST', body: true });
+    const result = await fetcher.send(req, Date.now() + 3000, live());
+    expect(result).to.deep.equal({ ok: true, status: 202, attempts: 1 });
+    const seen = server.requests.find((r) => r.body.includes(req.fields.call));
+    expect(JSON.parse(seen?.body ?? '{}')).to.deep.equal({ ...req.fields, app: APP });
     expect(seen?.headers[SIGNATURE_HEADER]).to.be.a('string');
   });
 

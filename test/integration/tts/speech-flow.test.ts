@@ -31,9 +31,8 @@ class CountingEngine implements SpeechEngine {
   }
 }
 
-const failingFetcher: FlowFetcher = {
-  fetch: async () => ({ ok: false, failure: { code: 'http_status', reason: 'the server answered 500', status: 500 }, attempts: 1 }),
-};
+const serverError = { ok: false, failure: { code: 'http_status', reason: 'the server answered 500', status: 500 }, attempts: 1 } as const;
+const failingFetcher: FlowFetcher = { fetch: async () => serverError, send: async () => serverError };
 
 describe('speech in a flow (espeak-ng, media store, interpreter)', () => {
   let dir: string;

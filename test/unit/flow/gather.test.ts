@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { FlowFetcher } from '../../../lib/flow/index.js';
 import { runXml, type HarnessRun } from '../../support/flow-harness.js';
-import { loopbackFetcher } from '../../support/fetchers.js';
+import { loopbackFetcher, noRequests } from '../../support/fetchers.js';
 import { startServer } from '../../support/http-servers.js';
 
-const noFetch: FlowFetcher = { fetch: () => Promise.reject(new Error('this flow should not fetch')) };
+const noFetch: FlowFetcher = noRequests();
 
 const MENU =
   '<Gather numDigits="2" timeout="100" attempts="2">' +

@@ -2,12 +2,10 @@ import { expect } from 'chai';
 import type { FlowFetcher, MediaRef, Speech } from '../../../lib/flow/index.js';
 import { runXml, untimed, CALL_ID, SCA_ID } from '../../support/flow-harness.js';
 import { startServer, type ScriptedServer } from '../../support/http-servers.js';
-import { loopbackFetcher } from '../../support/fetchers.js';
+import { loopbackFetcher, noRequests } from '../../support/fetchers.js';
 
 /** A fetcher for flows that make no callback: any fetch is a test failure. */
-const noFetch: FlowFetcher = {
-  fetch: () => Promise.reject(new Error('this flow should not fetch')),
-};
+const noFetch: FlowFetcher = noRequests();
 
 const xmlResponse = (body: string) => `<Response>${body}</Response>`;
 
@@ -238,7 +236,7 @@ describe('interpreter', () => {
     });
 
     it('never waits past the deadline, whatever the fetcher does', async () => {
-      const stuck: FlowFetcher = { fetch: () => new Promise(() => undefined) };
+      const stuck: FlowFetcher = { fetch: () => new Promise(() => undefined), send: () => new Promise(() => undefined) };
       const run = await runXml(xmlResponse('<Callback url="https://example.com/x" timeout="200"/><Say>after</Say>'), {
         fetcher: stuck,
       });
