@@ -26,8 +26,8 @@ function milliseconds(value: string): number {
 }
 
 function keys(value: string): string {
-  if (!/^[0-9*#A-Da-d]*$/.test(value)) throw new InvalidArgumentError('may hold 0-9, *, # and A-D only');
-  return value.toUpperCase();
+  if (!/^[0-9*#A-Dwa-d]*$/.test(value)) throw new InvalidArgumentError('may hold 0-9, *, #, A-D, and w for a second of silence');
+  return value.replace(/[a-d]/g, (key) => key.toUpperCase());
 }
 
 const program = new Command('opentact-ari')

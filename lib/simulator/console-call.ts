@@ -19,6 +19,10 @@ import type {
 import { sleep } from '../flow/sleep.js';
 import type { Gender, VoiceType } from '../xml/index.js';
 
+/** In `--digits`, a second in which the caller presses nothing. */
+const SILENCE = 'w';
+const SILENCE_MS = 1000;
+
 /** What the caller of a simulated call experiences, one event per thing. */
 export type CallerEvent =
   | { readonly event: 'answer' }
@@ -157,14 +161,23 @@ export class ConsoleCall implements Call {
   async collectDigits(opts: DigitOptions): Promise<string> {
     this.assertLive();
     let digits = '';
-    while (digits.length < opts.maxDigits && this.pendingDigits.length > 0) {
-      const key = this.pendingDigits.shift() ?? '';
+    while (digits.length < opts.maxDigits) {
+      const key = this.pendingDigits.shift();
+      // No key left: the caller goes silent, and collection ends after its time-out.
+      if (key === undefined) {
+        await sleep(opts.timeout, this.ended);
+        break;
+      }
+      if (key === SILENCE) {
+        // A second of silence: collection ends if its time-out is not longer.
+        await sleep(Math.min(SILENCE_MS, opts.timeout), this.ended);
+        if (SILENCE_MS >= opts.timeout) break;
+        continue;
+      }
       if (opts.finishOnKey.includes(key)) break;
       digits += key;
     }
     this.options.onEvent({ event: 'digits', digits });
-    // With fewer keys than asked for and no finish key, the caller goes silent: wait out the time-out.
-    if (digits.length < opts.maxDigits && this.pendingDigits.length === 0) await sleep(opts.timeout, this.ended);
     return digits;
   }
 
@@ -239,10 +252,18 @@ export class ConsoleCall implements Call {
     if (this.ended.aborted) throw new CallEndedError();
   }
 
-  /** The caller presses the next scripted key if the flow is listening for it. */
+  /**
+   * The caller presses the next scripted key if the flow is listening for it; a `w` there
+   * is a prompt or pause the caller lets go by without pressing anything.
+   */
   private takeStopDigit(stopOn: string | undefined): string | undefined {
     const next = this.pendingDigits[0];
-    if (!stopOn || next === undefined || !stopOn.includes(next)) return undefined;
+    if (!stopOn || next === undefined) return undefined;
+    if (next === SILENCE) {
+      this.pendingDigits.shift();
+      return undefined;
+    }
+    if (!stopOn.includes(next)) return undefined;
     return this.pendingDigits.shift();
   }
 }

@@ -94,3 +94,20 @@ describe('<Gather>', () => {
     }
   });
 });
+
+describe('<Gather> in the simulator: --digits', () => {
+  it('takes a key per prompt or pause, and `w` lets a prompt go by without a key', async () => {
+    const xml = '<Response><Gather numDigits="1" timeout="100"><Say>One</Say><Say>Two</Say><DTMF value="5"><Say>five</Say></DTMF></Gather></Response>';
+    const run = await runXml(xml, { fetcher: noFetch, digits: 'w5' });
+    expect(heard(run)).to.deep.equal(['say:One', 'say:Two (stopped by 5)', 'say:five']);
+  });
+
+  it('reads `w` during collection as a second of silence: collection goes on when its timeout is longer, ends when not', async () => {
+    const patient = '<Response><Gather numDigits="2" timeout="1500"><DTMF value="12"><Say>twelve</Say></DTMF></Gather></Response>';
+    const waited = await runXml(patient, { fetcher: noFetch, digits: '1w2' });
+    expect(heard(waited)).to.deep.equal(['digits:12', 'say:twelve']);
+    const hasty = '<Response><Gather numDigits="2" timeout="500"><DTMF value="1"><Say>one</Say></DTMF></Gather></Response>';
+    const timedOut = await runXml(hasty, { fetcher: noFetch, digits: '1w2' });
+    expect(heard(timedOut)).to.deep.equal(['digits:1', 'say:one']);
+  });
+});
