@@ -300,6 +300,33 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       await world.expectNothingLeft();
     });
 
+    it('Gather: the caller hanging up during the prompt stops the flow: nothing more plays, no request afterwards', async function () {
+      const call = await world.call('15551230012');
+      await call.untilStarted(1);
+      const hungUpAt = Date.now();
+      await call.hangUp();
+      await call.ended();
+      await world.engine.role.app.whenIdle();
+      expect(call.heard().map((h) => world.engine.label(h.media))).to.deep.equal([`say:${LONG_SPEECH}`]);
+      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
+      await world.expectNothingLeft();
+    });
+
+    it('Gather: the caller hanging up during collection (one key of two pressed) stops the flow: no branch runs', async function () {
+      const call = await world.call('15551230012');
+      await call.untilStarted(1);
+      await call.press('1');
+      // The key stopped the prompt; the engine now waits for the second digit.
+      await call.untilFinished(1);
+      const hungUpAt = Date.now();
+      await call.hangUp();
+      await call.ended();
+      await world.engine.role.app.whenIdle();
+      expect(call.heard().map((h) => world.engine.label(h.media))).to.deep.equal([`say:${LONG_SPEECH}`]);
+      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
+      await world.expectNothingLeft();
+    });
+
     it('Gather: nothing pressed after every attempt runs the error branch', async function () {
       const call = await world.call('15551230013');
       const end = await call.ended();
