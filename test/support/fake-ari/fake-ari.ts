@@ -1,5 +1,5 @@
 // A fake Asterisk ARI server for the tests: HTTP + WebSocket on 127.0.0.1, spoken to by
-// the real ari-client. See index.ts for the overview and stasis.ts for the call model.
+// the real ari-client. See index.ts for the overview and stasis.ts (model/) for the call model.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,7 +8,10 @@ import { apiDeclaration, resourceListing } from './api-docs.js';
 import { CAUSE } from './asterisk-values.js';
 import type { AriEvent, BridgeJson, ChannelJson, ChannelState, PlaybackJson, StoredRecordingJson } from './models.js';
 import { handleRest, type RestResponse } from './rest.js';
-import { Stasis, type ChannelView, type EventSession, type OutboundCall, type OutboundPlan } from './stasis.js';
+import type { EventSession } from './model/applications.js';
+import type { ChannelView } from './model/channels.js';
+import type { OutboundCall, OutboundPlan } from './model/outbound.js';
+import { Stasis } from './stasis.js';
 import { nextTurn } from './waiter.js';
 import { WebSocketServer, WS_OPEN, type WsServer, type WsSocket } from './ws.js';
 
@@ -259,12 +262,12 @@ export class FakeAri {
 
   /** Events written to an application's WebSocket, in order. */
   get events(): readonly AriEvent[] {
-    return this.stasis.delivered;
+    return this.stasis.events.delivered;
   }
 
   /** Events for an application that had no WebSocket then: lost, as Asterisk loses them. */
   get droppedEvents(): readonly AriEvent[] {
-    return this.stasis.dropped;
+    return this.stasis.events.dropped;
   }
 
   // ---- behaviour knobs ---------------------------------------------------------------------
@@ -312,11 +315,11 @@ export class FakeAri {
   async placeCall(options: PlaceCallOptions): Promise<FakeChannel> {
     let app = options.app;
     if (app === undefined) {
-      const active = this.stasis.activeApps();
+      const active = this.stasis.applications.activeApps();
       if (active.length !== 1) throw new Error(`placeCall: say which app (connected: ${active.join(', ') || 'none'})`);
       app = active[0] as string;
     }
-    const view = this.stasis.placeCall({
+    const view = this.stasis.channels.placeCall({
       from: options.from,
       did: options.did,
       app,
@@ -328,7 +331,7 @@ export class FakeAri {
       ...(options.language !== undefined ? { language: options.language } : {}),
       ...(options.context !== undefined ? { context: options.context } : {}),
     });
-    await this.stasis.flushed();
+    await this.stasis.events.flushed();
     return new FakeChannel(this, view.id);
   }
 
@@ -344,14 +347,14 @@ export class FakeAri {
         else await nextTurn();
       }
       first = false;
-      this.stasis.dtmfFromCaller(channelId, digit, options.durationMs ?? this.stasis.config.dtmfDurationMs);
-      await this.stasis.flushed();
+      this.stasis.channels.dtmfFromCaller(channelId, digit, options.durationMs ?? this.stasis.config.dtmfDurationMs);
+      await this.stasis.events.flushed();
     }
   }
 
   /** The caller hangs up with a Q.850 cause; resolves once ChannelDestroyed has been sent. */
   callerHangup(channelId: string, cause: number = CAUSE.NORMAL_CLEARING): Promise<void> {
-    return this.stasis.remoteHangup(channelId, cause);
+    return this.stasis.channels.remoteHangup(channelId, cause);
   }
 
   /**
@@ -359,62 +362,62 @@ export class FakeAri {
    * recording with maxSilenceSeconds ends after that much silence unless the caller talks.
    */
   setCallerTalking(channelId: string, talking: boolean): void {
-    this.stasis.setTalking(channelId, talking);
+    this.stasis.channels.setTalking(channelId, talking);
   }
 
   /** The far end of a ringing outbound channel answers (OutboundPlan 'wait'). */
   remoteAnswer(channelId: string): void {
-    this.stasis.remoteAnswer(channelId);
+    this.stasis.outbound.remoteAnswer(channelId);
   }
 
   /** The far end of a ringing outbound channel refuses it (OutboundPlan 'wait'). */
   remoteReject(channelId: string, outcome: 'busy' | 'congestion' | 'noanswer' | 'unavailable', cause?: number): void {
-    this.stasis.remoteReject(channelId, outcome, cause);
+    this.stasis.outbound.remoteReject(channelId, outcome, cause);
   }
 
   // ---- looking at state ------------------------------------------------------------------
 
   /** A handle on a channel the fake knows (destroyed ones included), or undefined. */
   channel(id: string): FakeChannel | undefined {
-    return this.stasis.channelView(id) ? new FakeChannel(this, id) : undefined;
+    return this.stasis.channels.channelView(id) ? new FakeChannel(this, id) : undefined;
   }
 
   /** The live channels. */
   channels(): FakeChannel[] {
-    return this.stasis.liveChannelViews().map((v) => new FakeChannel(this, v.id));
+    return this.stasis.channels.liveChannelViews().map((v) => new FakeChannel(this, v.id));
   }
 
   channelView(id: string): ChannelView | undefined {
-    return this.stasis.channelView(id);
+    return this.stasis.channels.channelView(id);
   }
 
   /** Playbacks queued or playing. */
   playbacks(): PlaybackJson[] {
-    return this.stasis.playbackViews();
+    return this.stasis.playbacks.playbackViews();
   }
 
   bridges(): BridgeJson[] {
-    return this.stasis.listBridges();
+    return this.stasis.bridges.listBridges();
   }
 
   storedRecordings(): StoredRecordingJson[] {
-    return [...this.stasis.storedRecordings.values()];
+    return [...this.stasis.recordings.stored.values()];
   }
 
   /** A recording file already on the Asterisk box (for `recording:` media, ifExists…). */
   addStoredRecording(name: string, format = 'wav'): void {
-    this.stasis.storedRecordings.set(name, { name, format });
+    this.stasis.recordings.stored.set(name, { name, format });
   }
 
   /** Applications with a connected WebSocket. */
   applications(): string[] {
-    return this.stasis.activeApps();
+    return this.stasis.applications.activeApps();
   }
 
   /** Resolves once `app` has a connected WebSocket. */
   async waitForApplication(app: string, timeoutMs = 2000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.stasis.isActive(app)) {
+    while (!this.stasis.applications.isActive(app)) {
       if (Date.now() > deadline) throw new Error(`application ${app} did not connect within ${timeoutMs} ms`);
       await this.waitForRequest((r) => r.path === '/ari/events' && r.status === 101, Math.max(1, deadline - Date.now()), this.requests.length).catch(() => undefined);
     }
@@ -425,15 +428,15 @@ export class FakeAri {
    * by default) that matches; rejects after `timeoutMs`.
    */
   waitForEvent(predicate: (e: AriEvent) => boolean, timeoutMs = 2000, fromIndex = 0): Promise<AriEvent> {
-    const found = this.stasis.delivered.slice(fromIndex).find(predicate);
+    const found = this.stasis.events.delivered.slice(fromIndex).find(predicate);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         stop();
-        const recent = this.stasis.delivered.slice(-8).map((e) => e.type);
+        const recent = this.stasis.events.delivered.slice(-8).map((e) => e.type);
         reject(new Error(`no matching ARI event within ${timeoutMs} ms (last sent: ${recent.join(', ') || 'none'})`));
       }, timeoutMs);
-      const stop = this.stasis.onDelivered((e) => {
+      const stop = this.stasis.events.onDelivered((e) => {
         if (!predicate(e)) return;
         clearTimeout(timer);
         stop();
@@ -444,12 +447,12 @@ export class FakeAri {
 
   /** Calls `listener` with every event sent from now on; returns a function that stops it. */
   onEvent(listener: (e: AriEvent) => void): () => void {
-    return this.stasis.onDelivered(listener);
+    return this.stasis.events.onDelivered(listener);
   }
 
-  /** Calls `listener` when a channel is destroyed (the far end's view: see Stasis.onDestroyed). */
+  /** Calls `listener` when a channel is destroyed (the far end's view: see Channels.onDestroyed). */
   onChannelDestroyed(listener: (channel: ChannelJson, cause: number) => void): () => void {
-    return this.stasis.onDestroyed(listener);
+    return this.stasis.channels.onDestroyed(listener);
   }
 
   /** Like waitForEvent, for the requests answered. */
@@ -522,7 +525,7 @@ export class FakeAri {
   private dropSession(session: Session): Promise<void> {
     this.sessions.delete(session);
     session.closed = true;
-    this.stasis.unregisterSession(session);
+    this.stasis.applications.unregisterSession(session);
     return new Promise((resolve) => {
       session.ws.once('close', () => resolve());
       session.ws.terminate();
@@ -797,10 +800,10 @@ export class FakeAri {
       ws.on('close', () => {
         if (this.sessions.delete(session)) {
           session.closed = true;
-          this.stasis.unregisterSession(session);
+          this.stasis.applications.unregisterSession(session);
         }
       });
-      this.stasis.registerSession(session, apps, subscribeAll);
+      this.stasis.applications.registerSession(session, apps, subscribeAll);
       done(101);
     });
   }

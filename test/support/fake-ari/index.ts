@@ -11,9 +11,14 @@
 //   ...
 //   await fake.close();
 //
-// What the fake does and where each behaviour comes from is documented next to the code:
-// stasis.ts (channels, playbacks, recordings, bridges, events), rest.ts (routes and
-// error answers), api-docs.ts (the swagger listings), fake-ari.ts (server, auth, faults).
+// What the fake does and where each behaviour comes from is documented next to the code.
+// The Asterisk model is split by resource, as Asterisk's res_ari_* modules are:
+// model/channels.ts (channels, their command queue, hang-up, the caller's DTMF),
+// model/outbound.ts (originate, create, dial), model/playbacks.ts, model/recordings.ts
+// (live and stored recordings, their files), model/bridges.ts, model/applications.ts,
+// model/events.ts (publishing and delivery), wired by stasis.ts (configuration, timers,
+// restart). rest.ts (routes and error answers), api-docs.ts (the swagger listings),
+// fake-ari.ts (server, auth, faults).
 export {
   FakeAri,
   FakeChannel,
@@ -23,7 +28,8 @@ export {
   type RecordedAriRequest,
   type RequestMatch,
 } from './fake-ari.js';
-export type { ChannelView, OutboundCall, OutboundPlan } from './stasis.js';
+export type { ChannelView } from './model/channels.js';
+export type { OutboundCall, OutboundPlan } from './model/outbound.js';
 export type {
   AriEvent,
   BridgeJson,

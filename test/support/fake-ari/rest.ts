@@ -3,7 +3,8 @@
 // `{"message": "..."}` with the handler's status and reason phrase; void operations
 // answer 204 without a body; play and record answer 201 Created with a Location.
 import { asteriskTime, hangupReasonToCause } from './asterisk-values.js';
-import { AriError, type Stasis } from './stasis.js';
+import { AriError } from './model/ari-error.js';
+import type { Stasis } from './stasis.js';
 
 export interface RestResponse {
   status: number;
@@ -68,19 +69,19 @@ const ROUTES: Route[] = [
   route('GET', '/asterisk/ping', (s) => ok({ asterisk_id: s.config.asteriskId, ping: 'pong', timestamp: asteriskTime(new Date()) })),
 
   // applications
-  route('GET', '/applications', (s) => ok(s.applicationsJson())),
+  route('GET', '/applications', (s) => ok(s.applications.applicationsJson())),
   route('GET', '/applications/{applicationName}', (s, p) => {
-    const app = s.applicationJson(p.applicationName ?? '');
+    const app = s.applications.applicationJson(p.applicationName ?? '');
     if (!app) throw new AriError(404, 'Not Found', 'Application not found');
     return ok(app);
   }),
 
   // channels
-  route('GET', '/channels', (s) => ok(s.listChannels())),
-  route('POST', '/channels', (s, _p, r) => ok(s.originate(originateArgs(r)))),
+  route('GET', '/channels', (s) => ok(s.channels.listChannels())),
+  route('POST', '/channels', (s, _p, r) => ok(s.outbound.originate(originateArgs(r)))),
   route('POST', '/channels/create', (s, _p, r) =>
     ok(
-      s.create({
+      s.outbound.create({
         endpoint: r.params.endpoint,
         app: r.params.app,
         appArgs: r.params.appArgs,
@@ -92,14 +93,14 @@ const ROUTES: Route[] = [
       }),
     ),
   ),
-  route('GET', '/channels/{channelId}', (s, p) => ok(s.getChannel(p.channelId ?? ''))),
-  route('POST', '/channels/{channelId}', (s, p, r) => ok(s.originate({ ...originateArgs(r), channelId: p.channelId ?? '' }))),
+  route('GET', '/channels/{channelId}', (s, p) => ok(s.channels.getChannel(p.channelId ?? ''))),
+  route('POST', '/channels/{channelId}', (s, p, r) => ok(s.outbound.originate({ ...originateArgs(r), channelId: p.channelId ?? '' }))),
   route('DELETE', '/channels/{channelId}', (s, p, r) => {
-    s.deleteChannel(p.channelId ?? '', r.params.reason_code, r.params.reason, hangupReasonToCause);
+    s.channels.deleteChannel(p.channelId ?? '', r.params.reason_code, r.params.reason, hangupReasonToCause);
     return noContent();
   }),
   route('POST', '/channels/{channelId}/continue', (s, p, r) => {
-    s.continueInDialplan(p.channelId ?? '', {
+    s.channels.continueInDialplan(p.channelId ?? '', {
       ...(r.params.context ? { context: r.params.context } : {}),
       ...(r.params.extension ? { extension: r.params.extension } : {}),
       ...(r.params.priority ? { priority: int(r.params.priority) ?? 0 } : {}),
@@ -107,25 +108,25 @@ const ROUTES: Route[] = [
     return noContent();
   }),
   route('POST', '/channels/{channelId}/answer', async (s, p) => {
-    await s.answer(p.channelId ?? '');
+    await s.channels.answer(p.channelId ?? '');
     return noContent();
   }),
   route('POST', '/channels/{channelId}/ring', (s, p) => {
-    s.ring(p.channelId ?? '', true);
+    s.channels.ring(p.channelId ?? '', true);
     return noContent();
   }),
   route('DELETE', '/channels/{channelId}/ring', (s, p) => {
-    s.ring(p.channelId ?? '', false);
+    s.channels.ring(p.channelId ?? '', false);
     return noContent();
   }),
   route('POST', '/channels/{channelId}/dtmf', (s, p, r) => {
-    s.sendDtmf(p.channelId ?? '', r.params.dtmf);
+    s.channels.sendDtmf(p.channelId ?? '', r.params.dtmf);
     return noContent();
   }),
   route('POST', '/channels/{channelId}/play', (s, p, r) => playResponse(s, p.channelId ?? '', r.params.playbackId, r)),
   route('POST', '/channels/{channelId}/play/{playbackId}', (s, p, r) => playResponse(s, p.channelId ?? '', p.playbackId, r)),
   route('POST', '/channels/{channelId}/record', (s, p, r) => {
-    const rec = s.record(p.channelId ?? '', {
+    const rec = s.recordings.record(p.channelId ?? '', {
       ...(r.params.name !== undefined ? { name: r.params.name } : {}),
       ...(r.params.format !== undefined ? { format: r.params.format } : {}),
       ...(r.params.maxDurationSeconds !== undefined ? { maxDurationSeconds: int(r.params.maxDurationSeconds) ?? 0 } : {}),
@@ -136,13 +137,13 @@ const ROUTES: Route[] = [
     });
     return created(`/recordings/live/${encodeURIComponent(rec.name)}`, rec);
   }),
-  route('GET', '/channels/{channelId}/variable', (s, p, r) => ok({ value: s.getVariable(p.channelId ?? '', r.params.variable) })),
+  route('GET', '/channels/{channelId}/variable', (s, p, r) => ok({ value: s.channels.getVariable(p.channelId ?? '', r.params.variable) })),
   route('POST', '/channels/{channelId}/variable', (s, p, r) => {
-    s.setVariable(p.channelId ?? '', r.params.variable, r.params.value);
+    s.channels.setVariable(p.channelId ?? '', r.params.variable, r.params.value);
     return noContent();
   }),
   route('POST', '/channels/{channelId}/dial', (s, p, r) => {
-    s.dial(p.channelId ?? '', {
+    s.outbound.dial(p.channelId ?? '', {
       ...(r.params.caller ? { caller: r.params.caller } : {}),
       ...(r.params.timeout !== undefined ? { timeout: int(r.params.timeout) ?? 0 } : {}),
     });
@@ -150,62 +151,62 @@ const ROUTES: Route[] = [
   }),
 
   // playbacks
-  route('GET', '/playbacks/{playbackId}', (s, p) => ok(s.getPlayback(p.playbackId ?? ''))),
+  route('GET', '/playbacks/{playbackId}', (s, p) => ok(s.playbacks.getPlayback(p.playbackId ?? ''))),
   route('DELETE', '/playbacks/{playbackId}', (s, p) => {
-    s.stopPlayback(p.playbackId ?? '');
+    s.playbacks.stopPlayback(p.playbackId ?? '');
     return noContent();
   }),
   route('POST', '/playbacks/{playbackId}/control', (s, p, r) => {
-    s.controlPlayback(p.playbackId ?? '', r.params.operation);
+    s.playbacks.controlPlayback(p.playbackId ?? '', r.params.operation);
     return noContent();
   }),
 
   // bridges
-  route('GET', '/bridges', (s) => ok(s.listBridges())),
+  route('GET', '/bridges', (s) => ok(s.bridges.listBridges())),
   route('POST', '/bridges', (s, _p, r) =>
-    ok(s.createBridge({ type: r.params.type ?? '', bridgeId: r.params.bridgeId ?? '', name: r.params.name ?? '' })),
+    ok(s.bridges.createBridge({ type: r.params.type ?? '', bridgeId: r.params.bridgeId ?? '', name: r.params.name ?? '' })),
   ),
   route('POST', '/bridges/{bridgeId}', (s, p, r) =>
-    ok(s.createBridge({ type: r.params.type ?? '', bridgeId: p.bridgeId ?? '', name: r.params.name ?? '' })),
+    ok(s.bridges.createBridge({ type: r.params.type ?? '', bridgeId: p.bridgeId ?? '', name: r.params.name ?? '' })),
   ),
-  route('GET', '/bridges/{bridgeId}', (s, p) => ok(s.getBridge(p.bridgeId ?? ''))),
+  route('GET', '/bridges/{bridgeId}', (s, p) => ok(s.bridges.getBridge(p.bridgeId ?? ''))),
   route('DELETE', '/bridges/{bridgeId}', (s, p) => {
-    s.destroyBridge(p.bridgeId ?? '');
+    s.bridges.destroyBridge(p.bridgeId ?? '');
     return noContent();
   }),
   route('POST', '/bridges/{bridgeId}/addChannel', async (s, p, r) => {
-    await s.addToBridge(p.bridgeId ?? '', multi(r.params.channel));
+    await s.bridges.addToBridge(p.bridgeId ?? '', multi(r.params.channel));
     return noContent();
   }),
   route('POST', '/bridges/{bridgeId}/removeChannel', async (s, p, r) => {
-    await s.removeFromBridge(p.bridgeId ?? '', multi(r.params.channel));
+    await s.bridges.removeFromBridge(p.bridgeId ?? '', multi(r.params.channel));
     return noContent();
   }),
 
   // recordings
-  route('GET', '/recordings/stored', (s) => ok([...s.storedRecordings.values()])),
-  route('GET', '/recordings/stored/{recordingName}', (s, p) => ok(s.getStoredRecording(p.recordingName ?? ''))),
+  route('GET', '/recordings/stored', (s) => ok([...s.recordings.stored.values()])),
+  route('GET', '/recordings/stored/{recordingName}', (s, p) => ok(s.recordings.getStoredRecording(p.recordingName ?? ''))),
   route('GET', '/recordings/stored/{recordingName}/file', (s, p) => ({
     status: 200,
     reason: 'OK',
-    raw: { contentType: 'audio/wav', data: s.storedRecordingFile(p.recordingName ?? '') },
+    raw: { contentType: 'audio/wav', data: s.recordings.storedRecordingFile(p.recordingName ?? '') },
   })),
   route('DELETE', '/recordings/stored/{recordingName}', (s, p) => {
-    s.deleteStoredRecording(p.recordingName ?? '');
+    s.recordings.deleteStoredRecording(p.recordingName ?? '');
     return noContent();
   }),
-  route('GET', '/recordings/live/{recordingName}', (s, p) => ok(s.getLiveRecording(p.recordingName ?? ''))),
+  route('GET', '/recordings/live/{recordingName}', (s, p) => ok(s.recordings.getLiveRecording(p.recordingName ?? ''))),
   route('DELETE', '/recordings/live/{recordingName}', (s, p) => {
-    s.controlRecording(p.recordingName ?? '', 'cancel');
+    s.recordings.controlRecording(p.recordingName ?? '', 'cancel');
     return noContent();
   }),
   route('POST', '/recordings/live/{recordingName}/stop', (s, p) => {
-    s.controlRecording(p.recordingName ?? '', 'stop');
+    s.recordings.controlRecording(p.recordingName ?? '', 'stop');
     return noContent();
   }),
 ];
 
-function originateArgs(r: RestRequest): Parameters<Stasis['originate']>[0] {
+function originateArgs(r: RestRequest): Parameters<Stasis['outbound']['originate']>[0] {
   const p = r.params;
   return {
     ...(p.endpoint !== undefined ? { endpoint: p.endpoint } : {}),
@@ -223,7 +224,7 @@ function originateArgs(r: RestRequest): Parameters<Stasis['originate']>[0] {
 }
 
 function playResponse(s: Stasis, channelId: string, playbackId: string | undefined, r: RestRequest): RestResponse {
-  const pb = s.play(channelId, multi(r.params.media), {
+  const pb = s.playbacks.play(channelId, multi(r.params.media), {
     ...(r.params.lang ? { lang: r.params.lang } : {}),
     ...(r.params.offsetms !== undefined ? { offsetms: int(r.params.offsetms) ?? 0 } : {}),
     ...(r.params.skipms !== undefined ? { skipms: int(r.params.skipms) ?? 0 } : {}),
