@@ -121,7 +121,7 @@ class World {
     return this.proxy.events
       .filter((e) => e.channel?.id === channelId || e.playback?.target_uri === `channel:${channelId}`)
       .map((e) => {
-        const detail = e.playback?.state ?? e.cause ?? e.digit ?? (e.type === 'ChannelStateChange' ? e.channel?.state : undefined);
+        const detail = e.playback?.state ?? e.cause ?? e.digit ?? e.variable ?? (e.type === 'ChannelStateChange' ? e.channel?.state : undefined);
         return detail === undefined ? e.type : `${e.type} ${String(detail)}`;
       });
   }

@@ -35,7 +35,8 @@ export class FakePhoneLine implements PhoneLine {
     await this.fake.placeCall({ from: options.from ?? '15550001111', did: options.did, app: options.app, channelId });
     const fake = this.fake;
     return phoneCall(observer, {
-      press: (digits) => fake.pressDigits(channelId, digits),
+      // Paced as the Asterisk line presses them (between=100, duration=100).
+      press: (digits) => fake.pressDigits(channelId, digits, { gapMs: 100, durationMs: 100 }),
       hangUp: () => (fake.channel(channelId)?.destroyed ? Promise.resolve() : fake.callerHangup(channelId)),
       talk: async (on) => fake.setCallerTalking(channelId, on),
     });

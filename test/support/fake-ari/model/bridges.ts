@@ -87,6 +87,7 @@ export class Bridges {
         ch.bridge = bridge;
         if (ch.stasisApp) bridge.subscribers.add(ch.stasisApp);
         this.publishBridgeChannel(ch, bridge, 'ChannelEnteredBridge');
+        this.peersJoined(bridge);
         return 0;
       });
     }
@@ -121,6 +122,23 @@ export class Bridges {
     ch.bridge = undefined;
     // The application stays subscribed to the bridge (BridgeDestroyed reaches it) until the bridge goes.
     this.publishBridgeChannel(ch, bridge, 'ChannelLeftBridge');
+    const [alone] = bridge.channels;
+    if (bridge.channels.length === 1 && alone) this.stasis.events.publishChannel(alone, 'ChannelVarset', { variable: 'BRIDGEPEER', value: '' });
+  }
+
+  /**
+   * Two channels now share the bridge: each gets BRIDGEPEER set to the other's name, and
+   * the one that was waiting gets its connected line updated (main/bridge.c
+   * set_bridge_peer_vars; seen on Asterisk 22.10.1 for a <Dial> bridge of Local channels:
+   * ChannelVarset BRIDGEPEER, ChannelConnectedLine, and BRIDGEPEER set again, empty, when
+   * the peer leaves).
+   */
+  private peersJoined(bridge: BridgeModel): void {
+    const [first, second] = bridge.channels;
+    if (bridge.channels.length !== 2 || !first || !second) return;
+    this.stasis.events.publishChannel(first, 'ChannelVarset', { variable: 'BRIDGEPEER', value: second.name });
+    this.stasis.events.publishChannel(second, 'ChannelVarset', { variable: 'BRIDGEPEER', value: first.name });
+    this.stasis.events.publishChannel(first, 'ChannelConnectedLine');
   }
 
   private publishBridgeChannel(ch: ChannelModel, bridge: BridgeModel, type: 'ChannelEnteredBridge' | 'ChannelLeftBridge'): void {
