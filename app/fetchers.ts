@@ -42,11 +42,11 @@ export function queueFetchers(
 export async function openFetcher(config: Config, app: AppPayload, log: Logger): Promise<OpenFetcher> {
   const signing = config.secrets.get(app.uuid) === undefined ? {} : { signingKeyId: app.uuid };
   const maxBytes = config.callback.maxBytes;
-  if (config.redisUrl === undefined) {
+  if (config.redis === undefined) {
     const env = { policy: config.policy, secrets: config.secrets, maxBytes };
     return { fetcher: new DirectFetcher({ env, app, ...signing }), close: async () => undefined };
   }
-  const location = { connection: config.redisUrl, prefix: config.queue.prefix };
+  const location = { connection: config.redis, prefix: config.queue.prefix };
   const worker = await CallbackWorker.start(
     { ...location, concurrency: config.queue.concurrency, maxBytes, policy: config.policy, secrets: config.secrets },
     log,

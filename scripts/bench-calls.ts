@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     {
       ari: { url: fakeInfo.url, username: fakeInfo.username, password: fakeInfo.password, app: APP, requestTimeoutMs: 10_000, maxConnections },
       apps,
-      redisUrl,
+      redis: redisUrl,
       queuePrefix: prefix,
       secrets: { get: () => undefined },
       maxBytes: 256 * 1024,

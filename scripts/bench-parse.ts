@@ -1,7 +1,7 @@
 // npm run bench:parse — how fast the parser reads a typical document, and what one
 // interpreter step costs on the console call. Prints figures; asserts nothing.
 import { performance } from 'node:perf_hooks';
-import { runFlow, type FlowFetcher } from '../lib/flow/index.js';
+import { runFlow, type FlowFetcher, type Logger } from '../lib/flow/index.js';
 import { ConsoleCall } from '../lib/simulator/console-call.js';
 import { ConsoleMedia } from '../lib/simulator/console-media.js';
 import { parseDocument, type FlowDocument } from '../lib/xml/index.js';
@@ -57,7 +57,7 @@ async function benchSteps(): Promise<void> {
   const noRequest = (): Promise<never> => Promise.reject(new Error('no request in this benchmark'));
   const noFetch: FlowFetcher = { fetch: noRequest, send: noRequest };
   const media = new ConsoleMedia();
-  const log = { debug() {}, info() {}, warn() {}, error() {} };
+  const log: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => log };
   const steps: number[] = [];
   for (let run = 0; run < 220; run += 1) {
     let last = 0;

@@ -9,13 +9,14 @@ import { httpLocator } from '../lib/media/locator.js';
 import { MediaStore } from '../lib/media/store.js';
 import { EspeakEngine } from '../lib/tts/espeak.js';
 import { TtsSpeech } from '../lib/tts/speech.js';
+import type { Logger } from '../lib/flow/ports.js';
 import type { Voice } from '../lib/xml/index.js';
 
 const VOICE: Voice = { lang: 'en-US', gender: 'FEMALE', type: 'Standard' };
 const COLD = 200;
 const COLD_CONCURRENCY = Math.max(1, Math.min(8, availableParallelism()));
 const WARM = 20_000;
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;

@@ -42,12 +42,12 @@ class SourceError extends Error {
  */
 export async function simulate(source: string, options: SimulateOptions, config: Config, out: Output): Promise<number> {
   const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
-  const log = createLogger(level, 'simulate');
+  const log = createLogger(level, { name: 'simulate', secrets: config.secretValues ?? [] });
   const sca = options.sca ?? SIMULATOR_SCA;
   const app = { uuid: sca, name: 'simulator', data: {} };
   let fetcher: OpenFetcher;
   try {
-    if (config.redisUrl !== undefined) await pingRedis(config.redisUrl, AbortSignal.timeout(REDIS_CHECK_MS));
+    if (config.redis !== undefined) await pingRedis(config.redis, AbortSignal.timeout(REDIS_CHECK_MS));
     // The queue's warnings (a Redis outage during the run) as plain lines, like every
     // other message of this command on stderr.
     fetcher = await openFetcher(config, app, plainLogger(level, out));
@@ -145,7 +145,20 @@ export function plainLogger(level: string, out: Output): Logger {
       const fields = Object.entries(obj).map(([key, value]) => `${key}=${plainValue(value)}`);
       out.error(`opentact-ari: ${msg ?? 'log'}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}`);
     };
-  return { debug: write(RANK['debug'] ?? 0), info: write(RANK['info'] ?? 0), warn: write(RANK['warn'] ?? 0), error: write(RANK['error'] ?? 0) };
+  const logger = (bound: object): Logger => {
+    const at =
+      (rank: number) =>
+      (obj: object, msg?: string): void =>
+        write(rank)({ ...bound, ...obj }, msg);
+    return {
+      debug: at(RANK['debug'] ?? 0),
+      info: at(RANK['info'] ?? 0),
+      warn: at(RANK['warn'] ?? 0),
+      error: at(RANK['error'] ?? 0),
+      child: (fields) => logger({ ...bound, ...fields }),
+    };
+  };
+  return logger({});
 }
 
 function plainValue(value: unknown): string {

@@ -1,6 +1,7 @@
 import { AriRecordingFiles } from '../../lib/ari/index.js';
 import { ConfigError, type Config } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
+import { checkEvictionPolicy, RedisHealth } from '../../lib/queue/index.js';
 import { waitForRedis } from '../../lib/queue/index.js';
 import { openCallMedia, openMediaStore } from '../media.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../roles/http.js';
@@ -10,6 +11,9 @@ import { startWorkerRole, type WorkerRole } from '../roles/worker.js';
 /** The roles a process can run; `start` alone runs them all. */
 export const ROLES = ['stasis', 'worker', 'http'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** How long /ready waits for Redis's PING answer. */
+const READY_PING_TIMEOUT_MS = 1000;
 
 /**
  * Starts the roles and runs until SIGTERM or SIGINT, then drains them, in this order:
@@ -25,13 +29,14 @@ export type Role = (typeof ROLES)[number];
  * once. A Redis lost later is ridden out: the connections reconnect by themselves.
  */
 export async function start(role: Role | undefined, config: Config): Promise<void> {
-  const log = createLogger(config.logLevel);
-  if (config.redisUrl === undefined) throw new ConfigError('REDIS_URL', 'is required to start: the roles meet in Redis');
+  const log = createLogger(config.logLevel, { secrets: config.secretValues ?? [] });
+  if (config.redis === undefined) throw new ConfigError('REDIS_URL', 'or REDIS_SENTINELS is required to start: the roles meet in Redis');
   const roles: readonly Role[] = role === undefined ? ROLES : [role];
-  const redisUrl = config.redisUrl;
+  const redis = config.redis;
   let stasis: StasisRole | undefined;
   let worker: WorkerRole | undefined;
   let http: HttpRole | undefined;
+  let redisHealth: RedisHealth | undefined;
   let stopping = false;
   const runsStasis = roles.includes('stasis');
   if (runsStasis && config.ari === undefined) throw new ConfigError('ARI_URL', 'is required by the stasis role');
@@ -41,10 +46,29 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
 
   // http first: the stasis role hands Asterisk /media URLs from its first call on.
   if (roles.includes('http') && store !== undefined) {
-    const readiness = (): Readiness => {
-      if (stasis !== undefined) return stasis.status();
-      if (runsStasis) return { ready: false, starting: true };
-      return { ready: !stopping, draining: stopping };
+    const health = new RedisHealth(redis);
+    redisHealth = health;
+    // Ready when every role of this process is, and Redis answers PING within a second;
+    // `checks` says "ok" or why not, for each.
+    const readiness = async (): Promise<Readiness> => {
+      const checks: Record<string, string> = {};
+      const pinged = health.check(READY_PING_TIMEOUT_MS);
+      let details: { ari?: string; draining?: boolean; calls?: number } = {};
+      if (runsStasis) {
+        if (stasis === undefined) {
+          checks['ari'] = 'not started (waiting for Redis)';
+        } else {
+          const status = stasis.status();
+          checks['ari'] = status.ari === 'connected' ? 'ok' : status.ari;
+          checks['stasis'] = status.draining ? 'draining' : 'ok';
+          details = { ari: status.ari, draining: status.draining, calls: status.calls };
+        }
+      }
+      if (roles.includes('worker')) checks['worker'] = worker?.state() ?? 'not started (waiting for Redis)';
+      if (stopping) checks['process'] = 'stopping';
+      checks['redis'] = await pinged;
+      const ready = Object.values(checks).every((check) => check === 'ok');
+      return { ready, checks, ...details, draining: stopping || details.draining === true };
     };
     // Recordings are Asterisk's files: the http role fetches them over ARI when ARI_URL is set.
     const { ari, admin } = config;
@@ -66,12 +90,14 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
     process.once('SIGINT', stop);
   });
   const needsRedis = runsStasis || roles.includes('worker');
-  const redisAnswered = !needsRedis || (await waitForRedis(redisUrl, { signal: stopSignal.signal, logger: log }));
+  const redisAnswered = !needsRedis || (await waitForRedis(redis, { signal: stopSignal.signal, logger: log }));
+  // Once per start: a Redis that may evict keys loses jobs.
+  if (needsRedis && redisAnswered) await checkEvictionPolicy(redis, log);
 
   if (redisAnswered && roles.includes('worker')) {
     worker = await startWorkerRole(
       {
-        connection: redisUrl,
+        connection: redis,
         prefix: config.queue.prefix,
         concurrency: config.queue.concurrency,
         maxBytes: config.callback.maxBytes,
@@ -88,7 +114,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
       {
         ari: config.ari,
         apps: config.apps,
-        redisUrl,
+        redis,
         queuePrefix: config.queue.prefix,
         secrets: config.secrets,
         maxBytes: config.callback.maxBytes,
@@ -102,6 +128,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   }
   if (!redisAnswered) {
     await http?.stop();
+    redisHealth?.close();
     log.info({}, 'stopped');
     return;
   }
@@ -114,5 +141,6 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   await stasis?.stop();
   await worker?.stop(Math.max(0, drainEnds - Date.now()));
   await http?.stop();
+  redisHealth?.close();
   log.info({}, 'stopped');
 }

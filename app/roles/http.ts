@@ -8,6 +8,8 @@ import { mediaRoutes, type MediaStore } from '../../lib/media/index.js';
 
 export interface Readiness {
   readonly ready: boolean;
+  /** Each check of the process's roles: "ok", or why it fails ("no answer within 1000 ms"). */
+  readonly checks?: Readonly<Record<string, string>>;
   readonly [detail: string]: unknown;
 }
 
@@ -15,8 +17,8 @@ export interface HttpRoleOptions {
   readonly port: number;
   /** The address to bind (HTTP_HOST). Default 0.0.0.0: reachable from outside a container. */
   readonly host?: string;
-  /** Asked on each /ready; a process without a stasis role is ready while it is not stopping. */
-  readonly readiness: () => Readiness;
+  /** Asked on each /ready: 200 when `ready`, else 503; the body says which check failed. */
+  readonly readiness: () => Readiness | Promise<Readiness>;
   /** Serves `/media/<sha256>.wav` from this store: what Asterisk fetches for speech and audio. */
   readonly store: MediaStore;
   /**
@@ -49,7 +51,7 @@ export async function startHttpRole(options: HttpRoleOptions, log: Logger): Prom
     log.info({}, `recordings are not served: set ARI_URL, ARI_USERNAME and ARI_PASSWORD for the http role to fetch them from Asterisk`);
   }
   server.get('/ready', async (_request, reply) => {
-    const readiness = options.readiness();
+    const readiness = await options.readiness();
     return reply.code(readiness.ready ? 200 : 503).send(readiness);
   });
   const host = options.host ?? '0.0.0.0';

@@ -10,13 +10,14 @@ import {
   type BackoffPolicy,
   type ConnectionState,
 } from '../../lib/ari/index.js';
-import { CallbackQueue } from '../../lib/queue/index.js';
+import { CallbackQueue, type RedisTarget } from '../../lib/queue/index.js';
 import { queueFetchers } from '../fetchers.js';
 
 export interface StasisRoleOptions {
   readonly ari: AriSettings;
   readonly apps: readonly CallControlApp[];
-  readonly redisUrl: string;
+  /** Redis, as the configuration gives it (REDIS_URL and its companions). */
+  readonly redis: RedisTarget;
   readonly queuePrefix: string;
   readonly secrets: SecretStore;
   readonly maxBytes: number;
@@ -42,7 +43,7 @@ export interface StasisRole {
 }
 
 export function startStasisRole(options: StasisRoleOptions, log: Logger): StasisRole {
-  const queue = new CallbackQueue({ connection: options.redisUrl, prefix: options.queuePrefix }, log);
+  const queue = new CallbackQueue({ connection: options.redis, prefix: options.queuePrefix }, log);
   const { ari } = options;
   const connection = new AriConnection(
     {

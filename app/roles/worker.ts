@@ -9,6 +9,8 @@ export interface WorkerRole {
    * without waiting for it, so that a SIGTERM can stop a role whose Redis is unreachable.
    */
   readonly ready: Promise<void>;
+  /** For /ready: "ok" while the worker takes jobs, else what it is doing. */
+  state(): string;
   /**
    * Stops taking jobs, lets the active ones finish for `graceMs` (default: the option
    * `shutdownGraceMs`), hands back those still running, then closes the Redis connections:
@@ -24,6 +26,7 @@ export async function startWorkerRole(options: CallbackWorkerOptions, logger: Lo
   let stopping: Promise<void> | undefined;
   return {
     ready,
+    state: () => worker.state,
     stop(graceMs?: number) {
       stopping ??= (async () => {
         const grace = graceMs ?? options.shutdownGraceMs ?? QUEUE_DEFAULTS.shutdownGraceMs;

@@ -15,7 +15,6 @@ import type { AppDirectory } from './directory.js';
 import { AriNotFoundError } from './errors.js';
 import type { AriEvent, ChannelSnapshot } from './events.js';
 import { runInboundCall } from './inbound-call.js';
-import { withFields } from './log-fields.js';
 import { OwnChannels } from './own-channels.js';
 import { reconcile } from './reconcile.js';
 import type { AriRest } from './rest.js';
@@ -147,12 +146,13 @@ export class StasisApp implements ConnectionListener {
   private run(channel: ChannelSnapshot, app: CallControlApp, tn: string): void {
     const { rest, speech, audio, maxDocuments } = this.options;
     const uuid = randomUUID();
-    const log = withFields(this.options.log, { call: uuid, channel: channel.id });
+    // Every line about the call carries its UUID, its app, its channel and its DID.
+    const log = this.options.log.child({ call: uuid, app: app.uuid, appName: app.name, channel: channel.id, did: tn });
     const endpoints = { ...(this.options.dialEndpoints ?? DEFAULT_DIAL_ENDPOINTS), ...app.dial };
     const dial = { app: this.options.app, dispatcher: this.dispatcher, ownChannels: this.ownChannels, endpoints };
     const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial });
     this.dispatcher.register(channel.id, (event) => call.handle(event));
-    log.info({ app: app.name, tn, from: channel.caller.number }, 'call started');
+    log.info({ from: channel.caller.number }, 'call started');
     const done = runInboundCall(call, app, { fetcher: this.options.fetcherFor(app), speech, audio, log, maxDocuments })
       .then(
         (end) => log.info({ reason: end?.reason ?? call.endReason, documents: end?.documents ?? 0 }, 'call ended'),

@@ -18,6 +18,19 @@ const redisUrl = z
 
 const schema = z.object({
   REDIS_URL: redisUrl.optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS_CA_FILE: z.string().trim().optional(),
+  REDIS_SENTINELS: z
+    .string()
+    .trim()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'must be host:port pairs separated by commas')
+    .optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'may hold letters, digits and _ . - only')
+    .optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
   QUEUE_PREFIX: z
     .string()
     .trim()

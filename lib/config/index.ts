@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { RedisConnection } from '../queue/redis.js';
 import { AllowListError, UrlPolicy } from '../callback/url-policy.js';
 import type { SecretStore } from '../callback/types.js';
 import type { CallControlApp } from './apps.js';
@@ -31,8 +33,12 @@ export interface AriSettings {
 
 /** Everything the roles and commands need from the environment, validated. */
 export interface Config {
-  /** Absent: fetches run in-process (simulator only). */
-  readonly redisUrl?: string;
+  /**
+   * Where Redis is (REDIS_URL, REDIS_PASSWORD, REDIS_TLS_CA_FILE, REDIS_SENTINELS,
+   * REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD). Absent: fetches run in-process
+   * (simulator only).
+   */
+  readonly redis?: RedisConnection;
   readonly queue: { readonly prefix: string; readonly concurrency: number };
   readonly callback: {
     /** Budget for fetches that have no `timeout` of their own (a URL given to `simulate`). */
@@ -58,6 +64,11 @@ export interface Config {
   readonly media: MediaSettings;
   /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); an app may override them. */
   readonly dial: DialEndpoints;
+  /**
+   * Every secret value the configuration holds (ARI, admin, signing, Google, Redis), so
+   * that the logger can make sure none of them is ever written.
+   */
+  readonly secretValues?: readonly string[];
 }
 
 /** @throws ConfigError naming the setting that cannot be used. */
@@ -76,7 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const secrets = secretStore(parseSigningSecrets(settings.SIGNING_SECRETS), apps);
   const ari = ariSettings(settings);
   return {
-    ...(settings.REDIS_URL === undefined ? {} : { redisUrl: settings.REDIS_URL }),
+    ...redisSettings(settings),
     queue: { prefix: settings.QUEUE_PREFIX, concurrency: settings.WORKER_CONCURRENCY },
     callback: { timeoutMs: settings.CALLBACK_TIMEOUT_MS, maxBytes },
     maxDocumentsPerCall: settings.MAX_DOCUMENTS_PER_CALL,
@@ -92,6 +103,71 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     speech: speechSettings(settings),
     media: mediaSettings(settings),
     dial,
+    secretValues: secretValues(settings, apps),
+  };
+}
+
+/** The values of every secret setting: what the logger must never write. */
+function secretValues(settings: ReturnType<typeof readEnv>, apps: readonly CallControlApp[]): string[] {
+  const values = [
+    settings.ARI_PASSWORD,
+    settings.ADMIN_PASSWORD,
+    settings.GOOGLE_TTS_API_KEY,
+    settings.GOOGLE_TTS_ACCESS_TOKEN,
+    settings.REDIS_PASSWORD,
+    settings.REDIS_SENTINEL_PASSWORD,
+    ...parseSigningSecrets(settings.SIGNING_SECRETS).values(),
+    ...apps.map((app) => app.secret),
+  ];
+  if (settings.REDIS_URL !== undefined) {
+    try {
+      values.push(decodeURIComponent(new URL(settings.REDIS_URL).password));
+    } catch {
+      // Not a URL the logger could leak a password of.
+    }
+  }
+  return values.filter((value): value is string => value !== undefined && value !== '');
+}
+
+/**
+ * Redis as the operator gives it: a URL (`redis://` or `rediss://`, with or without a
+ * password), REDIS_PASSWORD beside it, a CA to trust for TLS, or Sentinel. With
+ * REDIS_SENTINELS, REDIS_URL is optional: its host and port are ignored, its password,
+ * database and scheme (rediss: TLS) apply to the master.
+ */
+function redisSettings(settings: ReturnType<typeof readEnv>): { redis?: RedisConnection } {
+  const { REDIS_URL: url, REDIS_SENTINELS: sentinelList, REDIS_SENTINEL_NAME: sentinelName } = settings;
+  if (url === undefined && sentinelList === undefined) {
+    if (sentinelName !== undefined) throw new ConfigError('REDIS_SENTINELS', 'is required when REDIS_SENTINEL_NAME is set');
+    return {};
+  }
+  let tlsCa: string | undefined;
+  if (settings.REDIS_TLS_CA_FILE !== undefined) {
+    try {
+      tlsCa = readFileSync(settings.REDIS_TLS_CA_FILE, 'utf8');
+    } catch (error) {
+      throw new ConfigError('REDIS_TLS_CA_FILE', `cannot be read (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (!tlsCa.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('REDIS_TLS_CA_FILE', 'holds no PEM certificate');
+  }
+  let sentinels: { host: string; port: number }[] | undefined;
+  if (sentinelList !== undefined) {
+    if (sentinelName === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required when REDIS_SENTINELS is set (the name of the master the sentinels watch)');
+    sentinels = sentinelList.split(',').map((entry) => {
+      const at = entry.trim().lastIndexOf(':');
+      return { host: entry.trim().slice(0, at), port: Number(entry.trim().slice(at + 1)) };
+    });
+  } else if (sentinelName !== undefined) {
+    throw new ConfigError('REDIS_SENTINELS', 'is required when REDIS_SENTINEL_NAME is set');
+  }
+  return {
+    redis: {
+      ...(url === undefined ? {} : { url }),
+      ...(settings.REDIS_PASSWORD === undefined ? {} : { password: settings.REDIS_PASSWORD }),
+      ...(tlsCa === undefined ? {} : { tlsCa }),
+      ...(sentinels === undefined || sentinelName === undefined ? {} : { sentinels, sentinelName }),
+      ...(settings.REDIS_SENTINEL_PASSWORD === undefined ? {} : { sentinelPassword: settings.REDIS_SENTINEL_PASSWORD }),
+    },
   };
 }
 

@@ -101,14 +101,34 @@ class Interpreter implements FlowContext {
     const handler = verbHandlers[verb.kind] as VerbHandler<Verb>;
     let next: Continuation;
     this.events.emit({ type: 'verb-start', command: verb.kind, path: verb.path });
+    // The verb's lines carry its path (pino child): what it logs, and what fails in it.
+    const ctx = this.verbContext(verb);
     try {
-      next = await handler.run(verb, this);
+      next = await handler.run(verb, ctx);
     } catch (error) {
       if (error instanceof CallEndedError || this.signal.aborted) return CALLER_HUNG_UP;
-      return this.handleFailure(verb, toFailure(error, verb, this));
+      return this.handleFailure(verb, toFailure(error, verb, ctx));
     }
     this.events.emit({ type: 'verb', command: verb.kind, path: verb.path, success: true, ...tagOf(verb) });
     return next;
+  }
+
+  /** The interpreter as one verb sees it: the same call and state, a logger with the verb's path. */
+  private verbContext(verb: Verb): FlowContext {
+    return {
+      call: this.call,
+      fetcher: this.fetcher,
+      speech: this.speech,
+      audio: this.audio,
+      events: this.events,
+      log: this.log.child({ path: verb.path }),
+      options: this.options,
+      signal: this.signal,
+      recordings: this.recordings,
+      runSequence: (verbs) => this.runSequence(verbs),
+      ensureAnswered: () => this.ensureAnswered(),
+      nextFetchStep: () => this.nextFetchStep(),
+    };
   }
 
   /** Spec §2: run the verb's error branch if it has one, else log and go on. */

@@ -282,4 +282,9 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /**
+   * A logger whose every line carries `fields` as well (pino's child()): one per call
+   * (call, app, channel, did), per job (jobId, call), per verb (path).
+   */
+  child(fields: object): Logger;
 }

@@ -12,6 +12,7 @@ import type { FetchOutcome, FetchSpec } from '../callback/types.js';
 import type { FetchFailure, Logger } from '../flow/ports.js';
 import { JobLostError, QueueFetchError, RedisUnavailableError } from './errors.js';
 import { isFetchOutcome, parseProgress, parseReply, type CallbackJobData, type CancelMessage } from './messages.js';
+import { callOf } from './callback-worker.js';
 import { cancelChannel, JOB_NAME, progressChannel, replyChannel } from './names.js';
 import { DEFAULTS, KEEP_COMPLETED, KEEP_FAILED, resolveLocation, type CallbackQueueOptions } from './options.js';
 import { settledWithin, WatchedRedis } from './redis.js';
@@ -262,7 +263,7 @@ export class CallbackQueue {
         const message: CancelMessage = { jobId, until };
         await Promise.all([this.commands.client.publish(this.cancelTo, JSON.stringify(message)), this.queue.remove(jobId)]);
       })
-      .catch((error: unknown) => this.logger.debug({ err: error, jobId }, 'could not cancel a callback job'));
+      .catch((error: unknown) => this.logger.debug({ err: error, jobId, call: callOf(jobId) }, 'could not cancel a callback job'));
   }
 
   private schedulePolling(): void {
@@ -307,7 +308,7 @@ export class CallbackQueue {
           this.deliver(jobId, failed(lost.toFailure(), job.attemptsMade));
         }
       })
-      .catch((error: unknown) => this.logger.debug({ err: error, jobId }, 'callback job look-up failed'))
+      .catch((error: unknown) => this.logger.debug({ err: error, jobId, call: callOf(jobId) }, 'callback job look-up failed'))
       .finally(() => this.lookingUp.delete(jobId));
   }
 }

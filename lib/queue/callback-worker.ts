@@ -70,6 +70,18 @@ class Abandoned extends DelayedError {
   }
 }
 
+/** The call a job belongs to, from its id (jobIdFor: `<call>.<step>`), for log lines. */
+export function callOf(jobId: string | undefined): string | undefined {
+  if (jobId === undefined) return undefined;
+  const dot = jobId.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  try {
+    return decodeURIComponent(jobId.slice(0, dot));
+  } catch {
+    return undefined;
+  }
+}
+
 function failure(code: 'timeout' | 'connect' | 'cancelled', reason: string): FetchOutcome {
   return { ok: false, failure: { code, reason }, attempts: 0 };
 }
@@ -91,6 +103,8 @@ export class CallbackWorker {
   private readonly handBack = new AbortController();
   private readonly started: Promise<void>;
   private closing: Promise<void> | undefined;
+  private takingJobs = false;
+  private failedToStart: string | undefined;
 
   /**
    * Creates the worker and starts it, and resolves once it takes jobs (see ready()); rejects
@@ -154,7 +168,7 @@ export class CallbackWorker {
       for (const jobId of jobIds) this.lose(jobId, `could not renew lock for job ${jobId}`);
     });
     this.worker.on('failed', (job: Job<CallbackJobData, FetchOutcome> | undefined, error: Error) => {
-      logger.warn({ jobId: job?.id, err: error }, 'callback job failed');
+      logger.warn({ jobId: job?.id, call: callOf(job?.id), err: error }, 'callback job failed');
       if (job) this.reply(job, failure('connect', `the callback worker failed: ${error.message}`));
     });
     this.subscriber.client.on('message', (_channel: string, message: string) => {
@@ -164,7 +178,24 @@ export class CallbackWorker {
       this.worker.cancelJob(cancel.jobId, 'cancelled by the waiting side');
     });
     this.started = this.begin();
-    this.started.catch(() => undefined);
+    this.started.then(
+      () => {
+        this.takingJobs = true;
+      },
+      (error: unknown) => {
+        this.failedToStart = error instanceof Error ? error.message : String(error);
+      },
+    );
+  }
+
+  /**
+   * For /ready: "ok" while taking jobs; else "starting", "stopping" or "stopped: <why>".
+   */
+  get state(): string {
+    if (this.closing) return 'stopping';
+    if (this.failedToStart !== undefined) return `stopped: ${this.failedToStart}`;
+    if (!this.takingJobs) return 'starting';
+    return this.worker.isRunning() ? 'ok' : 'not running';
   }
 
   /** Resolves once connected to Redis, listening for cancels and taking jobs. */
@@ -234,7 +265,7 @@ export class CallbackWorker {
     // Remembered for a minute: BullMQ's later messages about this job are not logged again.
     this.lost.add(jobId, Date.now() + 60_000);
     this.logger.warn(
-      { jobId, reason, running: running !== undefined },
+      { jobId, call: callOf(jobId), reason, running: running !== undefined },
       'callback job lost (Redis no longer has it, or another worker took it over); not working on it',
     );
   }
@@ -286,7 +317,7 @@ export class CallbackWorker {
     if (!this.commands.ready) return; // not queued for later: it would arrive too late to matter
     this.commands.client
       .publish(channel, JSON.stringify(message))
-      .catch((error: unknown) => this.logger.debug({ err: error, jobId: message.jobId }, 'callback progress not sent'));
+      .catch((error: unknown) => this.logger.debug({ err: error, jobId: message.jobId, call: callOf(message.jobId) }, 'callback progress not sent'));
   }
 
   private reply(job: Job<CallbackJobData, FetchOutcome>, outcome: FetchOutcome): void {
@@ -296,6 +327,6 @@ export class CallbackWorker {
     // A reply that does not get through is found by the waiter's look-up.
     this.commands.client
       .publish(data.replyTo, JSON.stringify(message))
-      .catch((error: unknown) => this.logger.debug({ err: error, jobId: job.id }, 'callback reply not sent'));
+      .catch((error: unknown) => this.logger.debug({ err: error, jobId: job.id, call: callOf(job.id) }, 'callback reply not sent'));
   }
 }

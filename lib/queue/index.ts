@@ -28,4 +28,16 @@ export {
   type ProgressMessage,
   type CancelMessage,
 } from './messages.js';
-export { pingRedis, waitForRedis, redisAddress, type WaitForRedisOptions } from './redis.js';
+export {
+  pingRedis,
+  waitForRedis,
+  redisAddress,
+  redisOptions,
+  createRedis,
+  checkEvictionPolicy,
+  RedisHealth,
+  REQUIRED_EVICTION_POLICY,
+  type RedisConnection,
+  type RedisTarget,
+  type WaitForRedisOptions,
+} from './redis.js';

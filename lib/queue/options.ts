@@ -2,12 +2,16 @@
 import type { SecretStore } from '../callback/types.js';
 import type { UrlPolicy } from '../callback/url-policy.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../xml/index.js';
+import type { RedisTarget } from './redis.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './names.js';
 
 /** Where the queue lives. Every process that meets on one queue must agree on these. */
 export interface QueueLocation {
-  /** Redis URL: `redis://[[user]:password@]host[:port][/db]` or `rediss://…`. */
-  readonly connection: string;
+  /**
+   * Redis: a URL (`redis://[[user]:password@]host[:port][/db]` or `rediss://…`), or the
+   * whole setting (password, TLS CA, Sentinel) as the configuration reads it.
+   */
+  readonly connection: RedisTarget;
   /** Key prefix of every queue key; may hold a `{hash tag}` for Redis Cluster. Default 'opentact'. */
   readonly prefix?: string;
   /** Default 'callbacks'. */
@@ -50,7 +54,7 @@ export interface CallbackWorkerOptions extends QueueLocation {
 }
 
 export interface ResolvedLocation {
-  readonly connection: string;
+  readonly connection: RedisTarget;
   readonly prefix: string;
   readonly queueName: string;
 }

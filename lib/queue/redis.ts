@@ -14,11 +14,88 @@ import { RedisUnavailableError } from './errors.js';
  */
 const DISCONNECT_TIMEOUT_MS = 200;
 
-/** Where a Redis URL points, without credentials, for logs and failure reasons. */
-export function redisAddress(url: string): string {
+/**
+ * Where Redis is, as the operator gives it (REDIS_URL and its companions). Every ioredis
+ * connection of the engine is built from this by `redisOptions`, so every role honours
+ * TLS, passwords and Sentinel alike.
+ */
+export interface RedisConnection {
+  /**
+   * `redis://[[user]:password@]host[:port][/db]` or `rediss://…` (TLS). With `sentinels`
+   * its host and port are ignored; its credentials, database and scheme apply to the master.
+   */
+  readonly url?: string;
+  /** REDIS_PASSWORD: the password, when it is not in the URL (it wins over the URL's). */
+  readonly password?: string;
+  /** REDIS_TLS_CA_FILE's PEM: the CA(s) trusted for a `rediss://` server (a self-signed one). */
+  readonly tlsCa?: string;
+  /** REDIS_SENTINELS: ask these sentinels where the master named `sentinelName` is. */
+  readonly sentinels?: readonly { readonly host: string; readonly port: number }[];
+  readonly sentinelName?: string;
+  /** REDIS_SENTINEL_PASSWORD: when the sentinels themselves require one. */
+  readonly sentinelPassword?: string;
+}
+
+/** A Redis URL alone, or the whole connection setting. */
+export type RedisTarget = string | RedisConnection;
+
+function connectionOf(target: RedisTarget): RedisConnection {
+  return typeof target === 'string' ? { url: target } : target;
+}
+
+/**
+ * The ioredis options of a connection to `target`, `extra` (timeouts, names, retry
+ * strategy) added: the one place that turns the operator's setting into a connection.
+ * @throws Error when the URL cannot be parsed.
+ */
+export function redisOptions(target: RedisTarget, extra: RedisOptions = {}): RedisOptions {
+  const connection = connectionOf(target);
+  const options: RedisOptions = { ...extra };
+  let tls = false;
+  if (connection.url !== undefined) {
+    const url = new URL(connection.url);
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`not a redis:// or rediss:// URL`);
+    tls = url.protocol === 'rediss:';
+    if (url.hostname !== '') options.host = url.hostname.replace(/^\[|\]$/g, '');
+    if (url.port !== '') options.port = Number(url.port);
+    if (url.username !== '') options.username = decodeURIComponent(url.username);
+    if (url.password !== '') options.password = decodeURIComponent(url.password);
+    const db = url.pathname.replace(/^\//, '');
+    if (db !== '') options.db = Number(db);
+  }
+  if (connection.password !== undefined) options.password = connection.password;
+  if (tls || connection.tlsCa !== undefined) {
+    options.tls = connection.tlsCa === undefined ? {} : { ca: connection.tlsCa };
+  }
+  if (connection.sentinels !== undefined && connection.sentinels.length > 0) {
+    options.sentinels = connection.sentinels.map(({ host, port }) => ({ host, port }));
+    options.name = connection.sentinelName ?? 'mymaster';
+    delete options.host;
+    delete options.port;
+    if (connection.sentinelPassword !== undefined) options.sentinelPassword = connection.sentinelPassword;
+    if (options.tls !== undefined) {
+      options.enableTLSForSentinelMode = true;
+      options.sentinelTLS = options.tls;
+    }
+  }
+  return options;
+}
+
+/** A new ioredis client for `target` (see redisOptions). */
+export function createRedis(target: RedisTarget, extra: RedisOptions = {}): Redis {
+  return new Redis(redisOptions(target, extra));
+}
+
+/** Where Redis is, without credentials, for logs and failure reasons. */
+export function redisAddress(target: RedisTarget): string {
+  const connection = connectionOf(target);
+  if (connection.sentinels !== undefined && connection.sentinels.length > 0) {
+    return `${connection.sentinelName ?? 'mymaster'} via sentinels ${connection.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
+  }
+  if (connection.url === undefined) return '127.0.0.1:6379';
   try {
-    const parsed = new URL(url);
-    return `${parsed.hostname || '127.0.0.1'}:${parsed.port || '6379'}`;
+    const parsed = new URL(connection.url);
+    return `${parsed.protocol === 'rediss:' ? 'rediss://' : ''}${parsed.hostname || '127.0.0.1'}:${parsed.port || '6379'}`;
   } catch {
     return 'an invalid Redis URL';
   }
@@ -93,16 +170,16 @@ export class WatchedRedis {
   private readonly name: string;
 
   /** Opens a connection named `name` (as CLIENT LIST shows it). */
-  constructor(url: string, name: string, logger: Logger) {
-    this.address = redisAddress(url);
+  constructor(target: RedisTarget, name: string, logger: Logger) {
+    this.address = redisAddress(target);
     this.name = name;
-    this.client = new TrackedRedis(url, {
+    this.client = new TrackedRedis(redisOptions(target, {
       maxRetriesPerRequest: null,
       connectionName: name,
       // Reconnect quickly at first: a Redis restart or failover takes about a second.
       retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
       disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    });
+    }));
     // Logged once per outage (see `outages`), not once per connection or reconnect attempt.
     this.client.on('error', (error: Error) => {
       this.lastError = error;
@@ -158,16 +235,16 @@ export async function settledWithin(work: Promise<unknown>, ms: number): Promise
  * rejects with RedisUnavailableError when it cannot be reached, refuses, or `signal`
  * aborts first. Never retries.
  */
-export async function pingRedis(url: string, signal: AbortSignal): Promise<void> {
-  const reason = await probe(url, signal);
-  if (reason !== undefined) throw new RedisUnavailableError(`Redis at ${redisAddress(url)} is unreachable (${reason})`);
+export async function pingRedis(target: RedisTarget, signal: AbortSignal): Promise<void> {
+  const reason = await probe(target, signal);
+  if (reason !== undefined) throw new RedisUnavailableError(`Redis at ${redisAddress(target)} is unreachable (${reason})`);
 }
 
 /** The reason Redis did not answer PING (one line), or undefined when it did. */
-async function probe(url: string, signal: AbortSignal): Promise<string | undefined> {
+async function probe(target: RedisTarget, signal: AbortSignal): Promise<string | undefined> {
   let client: Redis;
   try {
-    client = new Redis(url, {
+    client = createRedis(target, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -219,15 +296,15 @@ export interface WaitForRedisOptions {
  * one warn line (the address, the reason, the attempt and the delay before the next).
  * Resolves true once Redis answered, false if `signal` aborted first.
  */
-export async function waitForRedis(url: string, options: WaitForRedisOptions): Promise<boolean> {
+export async function waitForRedis(target: RedisTarget, options: WaitForRedisOptions): Promise<boolean> {
   const { signal, logger } = options;
   const firstDelayMs = options.firstDelayMs ?? 250;
   const maxDelayMs = options.maxDelayMs ?? 5000;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 2000;
-  const address = redisAddress(url);
+  const address = redisAddress(target);
   const started = Date.now();
   for (let attempt = 1; !signal.aborted; attempt += 1) {
-    const reason = await probe(url, AbortSignal.any([signal, AbortSignal.timeout(attemptTimeoutMs)]));
+    const reason = await probe(target, AbortSignal.any([signal, AbortSignal.timeout(attemptTimeoutMs)]));
     if (signal.aborted) return false;
     if (reason === undefined) {
       if (attempt > 1) logger.info({ redis: address, attempts: attempt, waitedMs: Date.now() - started }, 'Redis answers');
@@ -242,4 +319,104 @@ export async function waitForRedis(url: string, options: WaitForRedisOptions): P
     if (!waited) return false;
   }
   return false;
+}
+
+/** The eviction policy the queue needs: any other lets Redis drop keys, jobs among them. */
+export const REQUIRED_EVICTION_POLICY = 'noeviction';
+
+/**
+ * Reads Redis's `maxmemory-policy` (CONFIG GET) once and says what it means: anything
+ * but `noeviction` is logged as an error, with why (under memory pressure Redis evicts
+ * keys, and an evicted key is a lost job: a callback that never runs, a call that waits
+ * for it until its deadline). A server that refuses CONFIG (managed Redis often renames
+ * it) is logged at info, asking the operator to check. Never throws; resolves with the
+ * policy, or undefined when it could not be read.
+ */
+export async function checkEvictionPolicy(target: RedisTarget, logger: Logger, timeoutMs = 2000): Promise<string | undefined> {
+  const redis = redisAddress(target);
+  let client: Redis | undefined;
+  try {
+    client = createRedis(target, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectionName: 'opentact-ari:config-check',
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    });
+    client.on('error', () => undefined);
+    const connected = client;
+    const read = (async () => {
+      await connected.connect();
+      return (await connected.config('GET', 'maxmemory-policy')) as unknown;
+    })();
+    read.catch(() => undefined);
+    if (!(await settledWithin(read, timeoutMs))) throw new Error(`no answer within ${timeoutMs} ms`);
+    const answer = await read;
+    const policy = Array.isArray(answer) && typeof answer[1] === 'string' ? answer[1] : undefined;
+    if (policy === undefined) throw new Error('CONFIG GET maxmemory-policy gave no value');
+    if (policy !== REQUIRED_EVICTION_POLICY) {
+      logger.error(
+        { redis, maxmemoryPolicy: policy, required: REQUIRED_EVICTION_POLICY },
+        `Redis maxmemory-policy is ${policy}, not ${REQUIRED_EVICTION_POLICY}: when Redis fills up it will evict keys, and an evicted key is a lost callback job ` +
+          `(the call waits for it until its deadline, then takes its error branch). Set maxmemory-policy ${REQUIRED_EVICTION_POLICY} on this Redis`,
+      );
+    } else {
+      logger.debug({ redis, maxmemoryPolicy: policy }, 'Redis maxmemory-policy is noeviction');
+    }
+    return policy;
+  } catch (error) {
+    logger.info(
+      { redis, reason: messageOf(error) },
+      `could not read Redis maxmemory-policy; make sure it is ${REQUIRED_EVICTION_POLICY} (an evicted key is a lost callback job)`,
+    );
+    return undefined;
+  } finally {
+    client?.disconnect();
+  }
+}
+
+/**
+ * One connection kept open for readiness checks: check() asks Redis for PING and says
+ * "ok", or why not, within `timeoutMs`.
+ */
+export class RedisHealth {
+  private readonly client: Redis;
+  private lastError: Error | undefined;
+
+  constructor(target: RedisTarget) {
+    this.client = createRedis(target, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectionName: 'opentact-ari:health',
+      retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    });
+    this.client.on('error', (error: Error) => {
+      this.lastError = error;
+    });
+    this.client.on('ready', () => {
+      this.lastError = undefined;
+    });
+  }
+
+  /** "ok" when Redis answered PING within `timeoutMs`, else the reason, one line. */
+  async check(timeoutMs = 1000): Promise<string> {
+    if (this.client.status !== 'ready') {
+      return this.lastError === undefined ? `not connected (${this.client.status})` : `unreachable (${this.lastError.message})`;
+    }
+    const ping = this.client.ping();
+    ping.catch(() => undefined);
+    if (!(await settledWithin(ping, timeoutMs))) return `no answer within ${timeoutMs} ms`;
+    try {
+      await ping;
+      return 'ok';
+    } catch (error) {
+      return `PING failed (${messageOf(error)})`;
+    }
+  }
+
+  close(): void {
+    endNow(this.client);
+  }
 }

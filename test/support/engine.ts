@@ -110,7 +110,7 @@ export class Engine {
       {
         ari: { ...options.ari, app: options.app, requestTimeoutMs: options.requestTimeoutMs ?? 2000, maxConnections: 50 },
         apps: options.apps,
-        redisUrl,
+        redis: redisUrl,
         queuePrefix: options.prefix,
         secrets: { get: () => undefined },
         maxBytes: 256 * 1024,

@@ -20,15 +20,22 @@ function describeError(value: unknown): unknown {
   return value instanceof Error ? { name: value.name, message: value.message } : value;
 }
 
-export function stderrLogger(level: LogLevel = 'warn', prefix = ''): TestLogger {
-  const entries: LogEntry[] = [];
+export function stderrLogger(level: LogLevel = 'warn', prefix = '', entries: LogEntry[] = [], bound: object = {}): TestLogger {
   const write =
     (at: Exclude<LogLevel, 'silent'>) =>
-    (obj: object, msg?: string): void => {
+    (own: object, msg?: string): void => {
+      const obj = { ...bound, ...own };
       entries.push({ level: at, obj, msg });
       if (RANK[at] < RANK[level]) return;
       const fields = Object.fromEntries(Object.entries(obj).map(([key, value]) => [key, describeError(value)]));
       process.stderr.write(`${prefix}${JSON.stringify({ level: at, msg, ...fields })}\n`);
     };
-  return { entries, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  return {
+    entries,
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (fields) => stderrLogger(level, prefix, entries, { ...bound, ...fields }),
+  };
 }
