@@ -2,6 +2,7 @@
 import type { UrlPolicy } from '../lib/callback/index.js';
 import { ConfigError, type MediaSettings, type SpeechSettings } from '../lib/config/index.js';
 import type { AudioSource, Logger, Speech } from '../lib/flow/index.js';
+import type { Metrics } from '../lib/metrics/index.js';
 import { directoryLocator, httpLocator, MediaStore, NO_RECORDINGS, probeSox, RemoteAudio, type MediaLocator } from '../lib/media/index.js';
 import { EspeakEngine, GoogleTtsEngine, TtsSpeech, type SpeechEngine } from '../lib/tts/index.js';
 
@@ -47,6 +48,7 @@ export async function openCallMedia(
   store: MediaStore,
   policy: UrlPolicy,
   log: Logger,
+  metrics?: Metrics,
 ): Promise<CallMedia> {
   const locator = mediaLocator(mediaSettings);
   const engine = await speechEngine(speechSettings, log);
@@ -59,6 +61,7 @@ export async function openCallMedia(
     log,
     renderTimeoutMs: speechSettings.renderTimeoutMs,
     prerenderConcurrency: speechSettings.prerenderConcurrency,
+    ...(metrics === undefined ? {} : { metrics }),
   });
   const { fetch } = mediaSettings;
   const audio = new RemoteAudio({
@@ -71,6 +74,7 @@ export async function openCallMedia(
     fetchTimeoutMs: fetch.timeoutMs,
     transcodeTimeoutMs: fetch.transcodeTimeoutMs,
     revalidateAfterMs: fetch.revalidateAfterMs,
+    ...(metrics === undefined ? {} : { metrics }),
   });
   return { speech, audio };
 }

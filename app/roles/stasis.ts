@@ -10,6 +10,7 @@ import {
   type BackoffPolicy,
   type ConnectionState,
 } from '../../lib/ari/index.js';
+import { meteredFetcher, type Metrics } from '../../lib/metrics/index.js';
 import { CallbackQueue, type RedisTarget } from '../../lib/queue/index.js';
 import { queueFetchers } from '../fetchers.js';
 
@@ -31,6 +32,8 @@ export interface StasisRoleOptions {
   readonly audio: AudioSource;
   /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); default PJSIP on the trunk. */
   readonly dialEndpoints?: DialEndpoints;
+  /** The process's metrics: calls, verbs, callbacks, ARI requests and reconnections. */
+  readonly metrics?: Metrics;
 }
 
 export interface StasisRole {
@@ -44,7 +47,8 @@ export interface StasisRole {
 
 export function startStasisRole(options: StasisRoleOptions, log: Logger): StasisRole {
   const queue = new CallbackQueue({ connection: options.redis, prefix: options.queuePrefix }, log);
-  const { ari } = options;
+  const { ari, metrics } = options;
+  const fetchers = queueFetchers(queue, options.apps, { secrets: options.secrets, maxBytes: options.maxBytes });
   const connection = new AriConnection(
     {
       url: ari.url,
@@ -54,6 +58,7 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
       requestTimeoutMs: ari.requestTimeoutMs,
       maxSockets: ari.maxConnections,
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+      ...(metrics === undefined ? {} : { metrics }),
     },
     log,
   );
@@ -61,12 +66,13 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     app: ari.app,
     rest: connection.rest,
     directory: new AppDirectory(options.apps),
-    fetcherFor: queueFetchers(queue, options.apps, { secrets: options.secrets, maxBytes: options.maxBytes }),
+    fetcherFor: metrics === undefined ? fetchers : (app) => meteredFetcher(fetchers(app), metrics),
     speech: options.speech,
     audio: options.audio,
     log,
     maxDocuments: options.maxDocumentsPerCall,
     ...(options.dialEndpoints === undefined ? {} : { dialEndpoints: options.dialEndpoints }),
+    ...(metrics === undefined ? {} : { metrics }),
   });
   connection.start(app);
   let stopping: Promise<void> | undefined;

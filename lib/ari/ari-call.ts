@@ -41,6 +41,8 @@ export interface AriCallOptions {
   readonly log: Logger;
   /** What `<Dial>` needs (the application, the dispatcher, the endpoint templates); absent: Dial fails. */
   readonly dial?: Omit<DialDeps, 'rest' | 'log'>;
+  /** Called each time Asterisk accepts a playback of the flow's audio (not the beep). */
+  readonly onAudio?: () => void;
 }
 
 type DigitListener = (digit: string) => void;
@@ -75,9 +77,11 @@ export class AriCall implements Call {
   private why: string | undefined;
   private readonly dialDeps: DialDeps | undefined;
   private readonly recorder: ChannelRecorder;
+  private readonly onAudio: (() => void) | undefined;
 
   constructor(options: AriCallOptions) {
     this.channelId = options.channel.id;
+    this.onAudio = options.onAudio;
     this.rest = options.rest;
     this.log = options.log;
     this.identity = { call: options.call, sca: options.sca, from: options.from, tn: options.tn };
@@ -265,7 +269,10 @@ export class AriCall implements Call {
           .catch((error: unknown) => this.log.debug({ err: error, playbackId }, 'could not stop a playback'))
           .finally(() => settle.resolve({ digit }));
       });
-      this.rest.play(this.channelId, uri, playbackId).catch((error: unknown) => settle.reject(this.playFailure(error, uri)));
+      this.rest.play(this.channelId, uri, playbackId).then(
+        () => this.onAudio?.(),
+        (error: unknown) => settle.reject(this.playFailure(error, uri)),
+      );
       return () => {
         this.playbacks.delete(playbackId);
         release();

@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import client, { type Client } from 'ari-client';
 import type { Logger } from '../flow/ports.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { disownReconnect, onEveryEvent, socketOf, type ClientSocket } from './client-internals.js';
 import { AriRequestError } from './errors.js';
@@ -44,6 +45,8 @@ export interface AriConnectionOptions {
   readonly backoff?: BackoffPolicy;
   /** A socket that has not answered a ping within this interval is dropped. Default 10 s. */
   readonly pingIntervalMs?: number;
+  /** Counts reconnections and ARI requests, and shows whether the socket is open. */
+  readonly metrics?: Metrics;
 }
 
 export interface ConnectionListener {
@@ -72,7 +75,7 @@ export class AriConnection {
     private readonly options: AriConnectionOptions,
     private readonly log: Logger,
   ) {
-    this.rest = new ClientRest(() => this.client, options.requestTimeoutMs);
+    this.rest = new ClientRest(() => this.client, options.requestTimeoutMs, options.metrics);
   }
 
   get state(): ConnectionState {
@@ -100,6 +103,7 @@ export class AriConnection {
   private setState(state: ConnectionState): void {
     if (this.current === state) return;
     this.current = state;
+    this.options.metrics?.ariConnected.set(state === 'connected' ? 1 : 0);
     for (const listener of [...this.stateListeners]) listener(state);
   }
 
@@ -146,6 +150,7 @@ export class AriConnection {
       this.log.info({ url: this.options.url, app: this.options.app }, this.everConnected ? 'ARI reconnected' : 'ARI connected');
       const reconnected = this.everConnected;
       this.everConnected = true;
+      if (reconnected) this.options.metrics?.ariReconnects.inc();
       this.listener.connected(reconnected);
       const reason = await closed;
       if (this.stopped) break;

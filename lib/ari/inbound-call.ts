@@ -13,6 +13,8 @@ export interface InboundCallDeps {
   readonly audio: AudioSource;
   readonly log: Logger;
   readonly maxDocuments: number;
+  /** Hears the flow's events (besides the debug log). */
+  readonly events?: EventSink;
 }
 
 /** Resolves with how the flow ended, or undefined when no flow ran. */
@@ -36,6 +38,11 @@ export async function runInboundCall(call: AriCall, app: CallControlApp, deps: I
     }
     return undefined;
   }
-  const events: EventSink = { emit: (event) => log.debug({ event }, 'flow event') };
+  const events: EventSink = {
+    emit: (event) => {
+      log.debug({ event }, 'flow event');
+      deps.events?.emit(event);
+    },
+  };
   return runFlow(first.document, { call, fetcher, speech, audio, events, log }, { maxDocuments: deps.maxDocuments });
 }

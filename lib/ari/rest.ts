@@ -1,6 +1,7 @@
 // The ARI REST operations the engine uses, each with a time-out and classified errors.
 import type { Client } from 'ari-client';
-import { AriNotConnectedError, AriNotFoundError } from './errors.js';
+import { Metrics } from '../metrics/metrics.js';
+import { AriNotConnectedError, AriNotFoundError, AriTimeoutError } from './errors.js';
 import { parseChannel, type ChannelSnapshot } from './events.js';
 import { timed } from './timed.js';
 
@@ -62,19 +63,20 @@ export class ClientRest implements AriRest {
   constructor(
     private readonly client: () => Client | undefined,
     private readonly timeoutMs: number,
+    private readonly metrics?: Metrics,
   ) {}
 
   answer(channelId: string): Promise<void> {
-    return this.run(`answer channel ${channelId}`, (c) => c.channels.answer({ channelId }));
+    return this.run('answer', `answer channel ${channelId}`, (c) => c.channels.answer({ channelId }));
   }
 
   async play(channelId: string, media: string, playbackId: string): Promise<void> {
-    await this.run(`play ${media} on channel ${channelId}`, (c) => c.channels.play({ channelId, media, playbackId }));
+    await this.run('play', `play ${media} on channel ${channelId}`, (c) => c.channels.play({ channelId, media, playbackId }));
   }
 
   async stopPlayback(playbackId: string): Promise<void> {
     try {
-      await this.run(`stop playback ${playbackId}`, (c) => c.playbacks.stop({ playbackId }));
+      await this.run('stop_playback', `stop playback ${playbackId}`, (c) => c.playbacks.stop({ playbackId }));
     } catch (error) {
       if (!(error instanceof AriNotFoundError)) throw error;
     }
@@ -82,7 +84,7 @@ export class ClientRest implements AriRest {
 
   async playbackExists(playbackId: string): Promise<boolean> {
     try {
-      await this.run(`get playback ${playbackId}`, (c) => c.playbacks.get({ playbackId }));
+      await this.run('get_playback', `get playback ${playbackId}`, (c) => c.playbacks.get({ playbackId }));
       return true;
     } catch (error) {
       if (error instanceof AriNotFoundError) return false;
@@ -92,14 +94,14 @@ export class ClientRest implements AriRest {
 
   async record(channelId: string, request: RecordRequest): Promise<void> {
     const { name, format, maxDurationSeconds, terminateOn, ifExists, beep } = request;
-    await this.run(`record channel ${channelId} as ${name}`, (c) =>
+    await this.run('record', `record channel ${channelId} as ${name}`, (c) =>
       c.channels.record({ channelId, name, format, maxDurationSeconds, terminateOn, ifExists, beep }),
     );
   }
 
   async stopRecording(name: string): Promise<void> {
     try {
-      await this.run(`stop recording ${name}`, (c) => c.recordings.stop({ recordingName: name }));
+      await this.run('stop_recording', `stop recording ${name}`, (c) => c.recordings.stop({ recordingName: name }));
     } catch (error) {
       if (!(error instanceof AriNotFoundError)) throw error;
     }
@@ -107,7 +109,7 @@ export class ClientRest implements AriRest {
 
   async storedRecordingExists(name: string): Promise<boolean> {
     try {
-      await this.run(`get stored recording ${name}`, (c) => c.recordings.getStored({ recordingName: name }));
+      await this.run('get_stored_recording', `get stored recording ${name}`, (c) => c.recordings.getStored({ recordingName: name }));
       return true;
     } catch (error) {
       if (error instanceof AriNotFoundError) return false;
@@ -117,7 +119,7 @@ export class ClientRest implements AriRest {
 
   async getChannel(channelId: string): Promise<ChannelSnapshot | undefined> {
     try {
-      const channel: unknown = await this.run(`get channel ${channelId}`, (c) => c.channels.get({ channelId }));
+      const channel: unknown = await this.run('get_channel', `get channel ${channelId}`, (c) => c.channels.get({ channelId }));
       return parseChannel(channel);
     } catch (error) {
       if (error instanceof AriNotFoundError) return undefined;
@@ -128,45 +130,85 @@ export class ClientRest implements AriRest {
   hangup(channelId: string, reasonCode: number): Promise<void> {
     // reason_code (Asterisk 16.29+/18.15+) is not in @types/ari-client; the API listing has it.
     const params: { channelId: string; reason_code: string } = { channelId, reason_code: String(reasonCode) };
-    return this.run(`hang up channel ${channelId}`, (c) => c.channels.hangup(params));
+    return this.run('hangup', `hang up channel ${channelId}`, (c) => c.channels.hangup(params));
   }
 
   async applicationChannels(app: string): Promise<string[]> {
-    const application = await this.run(`get application ${app}`, (c) => c.applications.get({ applicationName: app }));
+    const application = await this.run('get_application', `get application ${app}`, (c) => c.applications.get({ applicationName: app }));
     return Array.isArray(application.channel_ids) ? application.channel_ids.filter((id) => typeof id === 'string') : [];
   }
 
   async originate(request: OriginateRequest): Promise<void> {
     const { channelId, endpoint, app, appArgs, callerId, timeoutSeconds } = request;
     const params = { endpoint, app, appArgs, channelId, timeout: timeoutSeconds, ...(callerId === undefined ? {} : { callerId }) };
-    await this.run(`originate ${endpoint} as ${channelId}`, (c) => c.channels.originate(params));
+    await this.run('originate', `originate ${endpoint} as ${channelId}`, (c) => c.channels.originate(params));
   }
 
   ring(channelId: string, on: boolean): Promise<void> {
     return on
-      ? this.run(`ring channel ${channelId}`, (c) => c.channels.ring({ channelId }))
-      : this.run(`stop ringing channel ${channelId}`, (c) => c.channels.ringStop({ channelId }));
+      ? this.run('ring', `ring channel ${channelId}`, (c) => c.channels.ring({ channelId }))
+      : this.run('ring_stop', `stop ringing channel ${channelId}`, (c) => c.channels.ringStop({ channelId }));
   }
 
   async createBridge(bridgeId: string): Promise<void> {
-    await this.run(`create bridge ${bridgeId}`, (c) => c.bridges.createWithId({ bridgeId, type: 'mixing' }));
+    await this.run('create_bridge', `create bridge ${bridgeId}`, (c) => c.bridges.createWithId({ bridgeId, type: 'mixing' }));
   }
 
   addToBridge(bridgeId: string, channelIds: readonly string[]): Promise<void> {
-    return this.run(`add ${channelIds.join(',')} to bridge ${bridgeId}`, (c) => c.bridges.addChannel({ bridgeId, channel: [...channelIds] }));
+    return this.run('add_to_bridge', `add ${channelIds.join(',')} to bridge ${bridgeId}`, (c) => c.bridges.addChannel({ bridgeId, channel: [...channelIds] }));
   }
 
   async destroyBridge(bridgeId: string): Promise<void> {
     try {
-      await this.run(`destroy bridge ${bridgeId}`, (c) => c.bridges.destroy({ bridgeId }));
+      await this.run('destroy_bridge', `destroy bridge ${bridgeId}`, (c) => c.bridges.destroy({ bridgeId }));
     } catch (error) {
       if (!(error instanceof AriNotFoundError)) throw error;
     }
   }
 
-  private run<T>(operation: string, request: (client: Client) => PromiseLike<T>): Promise<T> {
+  /** `kind` names the operation in metrics (a bounded label); `operation` describes it in errors. */
+  private run<T>(kind: AriOperation, operation: string, request: (client: Client) => PromiseLike<T>): Promise<T> {
+    const started = performance.now();
     const client = this.client();
-    if (client === undefined) return Promise.reject(new AriNotConnectedError(operation));
-    return timed(operation, this.timeoutMs, () => request(client));
+    const result = client === undefined ? Promise.reject(new AriNotConnectedError(operation)) : timed(operation, this.timeoutMs, () => request(client));
+    const { metrics } = this;
+    if (metrics === undefined) return result;
+    const observe = (outcome: string): void => metrics.ariRequestDuration.observe({ operation: kind, outcome }, Metrics.secondsSince(started));
+    return result.then(
+      (value) => {
+        observe('ok');
+        return value;
+      },
+      (error: unknown) => {
+        observe(outcomeOf(error));
+        throw error;
+      },
+    );
   }
+}
+
+/** The operations, as the `operation` label of opentact_ari_request_duration_seconds. */
+export type AriOperation =
+  | 'answer'
+  | 'play'
+  | 'stop_playback'
+  | 'get_playback'
+  | 'record'
+  | 'stop_recording'
+  | 'get_stored_recording'
+  | 'get_channel'
+  | 'hangup'
+  | 'get_application'
+  | 'originate'
+  | 'ring'
+  | 'ring_stop'
+  | 'create_bridge'
+  | 'add_to_bridge'
+  | 'destroy_bridge';
+
+function outcomeOf(error: unknown): string {
+  if (error instanceof AriNotFoundError) return 'not_found';
+  if (error instanceof AriTimeoutError) return 'timeout';
+  if (error instanceof AriNotConnectedError) return 'not_connected';
+  return 'error';
 }

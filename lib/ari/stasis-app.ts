@@ -6,6 +6,8 @@ import type { CallControlApp } from '../config/apps.js';
 import { DEFAULT_DIAL_ENDPOINTS, type DialEndpoints } from '../config/dial-endpoints.js';
 import { normaliseNumber } from '../config/apps.js';
 import type { AudioSource, FlowFetcher, Logger, Speech } from '../flow/ports.js';
+import { meteredEvents } from '../metrics/flow.js';
+import { Metrics } from '../metrics/metrics.js';
 import { AriCall } from './ari-call.js';
 import { Q850 } from './causes.js';
 import { DIAL_LEG_ARG } from './dial.js';
@@ -33,6 +35,8 @@ export interface StasisAppOptions {
   readonly ownChannels?: OwnChannels;
   /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); an app's own override them. */
   readonly dialEndpoints?: DialEndpoints;
+  /** Counts calls (active, ended, refused), verbs and the time to the first audio. */
+  readonly metrics?: Metrics;
 }
 
 interface LiveCall {
@@ -132,11 +136,13 @@ export class StasisApp implements ConnectionListener {
     const app = directory.find(did);
     if (app === undefined) {
       log.warn({ channel: channel.id, did, from }, 'no Call Control App for the number; hanging up (unallocated number)');
+      this.options.metrics?.callsRefused.inc({ reason: 'unallocated_number' });
       this.refuse(channel.id, Q850.unallocated_number);
       return;
     }
     if (this.draining) {
       log.info({ channel: channel.id, did, from }, 'draining: refusing a new call (no circuit available)');
+      this.options.metrics?.callsRefused.inc({ reason: 'draining' });
       this.refuse(channel.id, Q850.no_circuit_available);
       return;
     }
@@ -144,21 +150,38 @@ export class StasisApp implements ConnectionListener {
   }
 
   private run(channel: ChannelSnapshot, app: CallControlApp, tn: string): void {
-    const { rest, speech, audio, maxDocuments } = this.options;
+    const { rest, speech, audio, maxDocuments, metrics } = this.options;
+    const started = performance.now();
+    let heard = false;
+    const onAudio = (): void => {
+      if (heard) return;
+      heard = true;
+      metrics?.firstAudio.observe(Metrics.secondsSince(started));
+    };
     const uuid = randomUUID();
     // Every line about the call carries its UUID, its app, its channel and its DID.
     const log = this.options.log.child({ call: uuid, app: app.uuid, appName: app.name, channel: channel.id, did: tn });
     const endpoints = { ...(this.options.dialEndpoints ?? DEFAULT_DIAL_ENDPOINTS), ...app.dial };
     const dial = { app: this.options.app, dispatcher: this.dispatcher, ownChannels: this.ownChannels, endpoints };
-    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial });
+    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial, onAudio });
     this.dispatcher.register(channel.id, (event) => call.handle(event));
     log.info({ from: channel.caller.number }, 'call started');
-    const done = runInboundCall(call, app, { fetcher: this.options.fetcherFor(app), speech, audio, log, maxDocuments })
+    const events = metrics === undefined ? {} : { events: meteredEvents(metrics) };
+    metrics?.callsActive.inc();
+    const done = runInboundCall(call, app, { fetcher: this.options.fetcherFor(app), speech, audio, log, maxDocuments, ...events })
       .then(
-        (end) => log.info({ reason: end?.reason ?? call.endReason, documents: end?.documents ?? 0 }, 'call ended'),
-        (error: unknown) => log.error({ err: error }, 'call failed'),
+        (end) => {
+          // No flow ran: the caller left while it was answered, or no first document came.
+          metrics?.callsEnded.inc({ reason: end?.reason ?? 'no-document' });
+          log.info({ reason: end?.reason ?? call.endReason, documents: end?.documents ?? 0 }, 'call ended');
+        },
+        (error: unknown) => {
+          metrics?.callsEnded.inc({ reason: 'internal-error' });
+          log.error({ err: error }, 'call failed');
+        },
       )
       .finally(() => {
+        metrics?.callsActive.dec();
         call.end('the flow finished');
         this.dispatcher.unregister(channel.id);
         this.calls.delete(channel.id);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyRefusal, type UrlPolicy } from '../callback/url-policy.js';
 import { VerbFailure } from '../flow/failure.js';
+import type { Metrics, RemoteAudioOutcome } from '../metrics/metrics.js';
 import type { AudioSource, Logger, MediaRef } from '../flow/ports.js';
 import { detectAudioType, sniffFile } from './audio-type.js';
 import { download, type DownloadResult, type Validators } from './download.js';
@@ -46,6 +47,8 @@ export interface RemoteAudioOptions {
   readonly tmpDir?: string;
   readonly sox?: string;
   readonly now?: () => number;
+  /** Counts fetches and revalidations by outcome. */
+  readonly metrics?: Metrics;
 }
 
 export const REMOTE_AUDIO_DEFAULTS = {
@@ -132,6 +135,20 @@ export class RemoteAudio implements AudioSource {
   }
 
   async #resolve(href: string): Promise<StoredMedia> {
+    const count = (outcome: RemoteAudioOutcome, code?: string): void => {
+      this.#options.metrics?.remoteAudioFetches.inc(code === undefined ? { outcome } : { outcome, code });
+    };
+    try {
+      const { media, outcome } = await this.#fetch(href);
+      count(outcome);
+      return media;
+    } catch (error) {
+      count('error', error instanceof VerbFailure ? error.code : 'internal');
+      throw error;
+    }
+  }
+
+  async #fetch(href: string): Promise<{ readonly media: StoredMedia; readonly outcome: RemoteAudioOutcome }> {
     const known = this.#known.get(href);
     const held = known && this.#options.store.get(known.id);
     const path = join(this.#options.tmpDir ?? tmpdir(), `opentact-audio-${randomBytes(8).toString('hex')}`);
@@ -148,20 +165,20 @@ export class RemoteAudio implements AudioSource {
         known.checkedAt = this.#now();
         this.#remember(href, known);
         this.#options.log.debug({ url: href, id: held.id }, 'remote audio not modified');
-        return held;
+        return { media: held, outcome: 'not_modified' };
       }
       if (result.kind === 'failure') {
         if (!held || !known || !isTransient(result)) throw VerbFailure.fromFetch(result.failure);
         // The server is unreachable for now, but what it served before is still good.
         known.checkedAt = this.#now();
         this.#options.log.warn({ url: href, code: result.failure.code, reason: result.failure.reason }, 'remote audio revalidation failed; playing the stored copy');
-        return held;
+        return { media: held, outcome: 'stale' };
       }
       if (result.kind !== 'body') throw new VerbFailure('http_status', 'the server answered 304 to a plain request', { status: 304 });
       const media = await this.#store(path, result.sha256, result.contentType);
       this.#remember(href, { id: media.id, validators: result.validators, checkedAt: this.#now() });
       this.#options.log.info({ url: href, bytes: result.bytes, id: media.id, ms: this.#now() - started }, 'remote audio fetched');
-      return media;
+      return { media, outcome: 'fetched' };
     } finally {
       await rm(path, { force: true });
     }

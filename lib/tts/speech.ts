@@ -3,6 +3,7 @@
 import { VerbFailure } from '../flow/failure.js';
 import type { Logger, MediaRef, Speech } from '../flow/ports.js';
 import type { MediaLocator } from '../media/locator.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { MediaStoreError, type MediaStore, type StoredMedia } from '../media/store.js';
 import type { FlowDocument, Voice } from '../xml/index.js';
 import type { SpeechEngine } from './engine.js';
@@ -21,6 +22,8 @@ export interface TtsSpeechOptions {
   readonly prerenderConcurrency?: number;
   /** Background renderings waiting at most; more are dropped (default 1000). */
   readonly prerenderQueueLimit?: number;
+  /** Counts renderings (by outcome) and the calls' texts served from the store without one. */
+  readonly metrics?: Metrics;
 }
 
 // Bump when the rendering pipeline changes what a key sounds like.
@@ -32,6 +35,7 @@ export class TtsSpeech implements Speech {
   readonly #locator: MediaLocator;
   readonly #timeoutMs: number;
   readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
   readonly #background: Limiter;
   // Keys waiting or rendering in the background, so a prompt shared by many documents is queued once.
   readonly #queued = new Map<string, Promise<void>>();
@@ -42,6 +46,7 @@ export class TtsSpeech implements Speech {
     this.#locator = options.locator;
     this.#timeoutMs = options.renderTimeoutMs;
     this.#log = options.log;
+    this.#metrics = options.metrics;
     this.#background = new Limiter(options.prerenderConcurrency ?? 2, options.prerenderQueueLimit ?? 1000);
   }
 
@@ -53,7 +58,12 @@ export class TtsSpeech implements Speech {
   /** @throws VerbFailure 'speech' with a short, speakable reason */
   async render(text: string, voice: Voice, signal: AbortSignal): Promise<MediaRef> {
     try {
-      return this.#locator(await this.#obtain(text, voice, signal));
+      let rendered = false;
+      const media = await this.#obtainKey(this.keyFor(text, voice), text, voice, signal, () => {
+        rendered = true;
+      });
+      if (!rendered) this.#metrics?.speechCacheHits.inc({ engine: this.#engine.name });
+      return this.#locator(media);
     } catch (error) {
       const failure = this.#failure(error);
       if (!signal.aborted) this.#log.warn({ err: error, engine: this.#engine.name, voice }, `speech failed: ${failure.reason}`);
@@ -94,15 +104,27 @@ export class TtsSpeech implements Speech {
     }
   }
 
-  #obtain(text: string, voice: Voice, signal: AbortSignal): Promise<StoredMedia> {
-    return this.#obtainKey(this.keyFor(text, voice), text, voice, signal);
-  }
-
-  #obtainKey(key: string, text: string, voice: Voice, signal: AbortSignal | undefined): Promise<StoredMedia> {
-    return this.#store.obtain(key, (tmpPath, produceSignal) => this.#engine.synthesize(text, voice, tmpPath, produceSignal), {
+  /** `rendering` is called when this request renders the text (not found in the store, nor being rendered). */
+  #obtainKey(key: string, text: string, voice: Voice, signal: AbortSignal | undefined, rendering?: () => void): Promise<StoredMedia> {
+    const produce = (tmpPath: string, produceSignal: AbortSignal): Promise<void> => {
+      rendering?.();
+      return this.#synthesize(text, voice, tmpPath, produceSignal);
+    };
+    return this.#store.obtain(key, produce, {
       timeoutMs: this.#timeoutMs,
       ...(signal === undefined ? {} : { signal }),
     });
+  }
+
+  async #synthesize(text: string, voice: Voice, tmpPath: string, signal: AbortSignal): Promise<void> {
+    const engine = this.#engine.name;
+    try {
+      await this.#engine.synthesize(text, voice, tmpPath, signal);
+    } catch (error) {
+      this.#metrics?.speechRenderings.inc({ engine, outcome: 'error' });
+      throw error;
+    }
+    this.#metrics?.speechRenderings.inc({ engine, outcome: 'ok' });
   }
 
   #failure(error: unknown): VerbFailure {
