@@ -131,6 +131,19 @@ class World {
     return list.map((h) => `${this.engine.label(h.media)} ${h.state}`);
   }
 
+  /**
+   * The caller hangs up now; resolves once the engine is idle, having checked that it made
+   * no request on the channel after the hang-up.
+   */
+  async hangUpAndCheckSilence(call: PhoneCall, before?: () => Promise<void>): Promise<void> {
+    const hungUpAt = Date.now();
+    await call.hangUp();
+    await call.ended();
+    await before?.();
+    await this.engine.role.app.whenIdle();
+    expect(this.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
+  }
+
   async expectNothingLeft(): Promise<void> {
     await this.engine.role.app.whenIdle();
     expect(await this.line.leftovers()).to.deep.equal({ channels: [], bridges: [] });
@@ -303,12 +316,8 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
     it('Gather: the caller hanging up during the prompt stops the flow: nothing more plays, no request afterwards', async function () {
       const call = await world.call('15551230012');
       await call.untilStarted(1);
-      const hungUpAt = Date.now();
-      await call.hangUp();
-      await call.ended();
-      await world.engine.role.app.whenIdle();
+      await world.hangUpAndCheckSilence(call);
       expect(call.heard().map((h) => world.engine.label(h.media))).to.deep.equal([`say:${LONG_SPEECH}`]);
-      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
       await world.expectNothingLeft();
     });
 
@@ -318,12 +327,8 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       await call.press('1');
       // The key stopped the prompt; the engine now waits for the second digit.
       await call.untilFinished(1);
-      const hungUpAt = Date.now();
-      await call.hangUp();
-      await call.ended();
-      await world.engine.role.app.whenIdle();
+      await world.hangUpAndCheckSilence(call);
       expect(call.heard().map((h) => world.engine.label(h.media))).to.deep.equal([`say:${LONG_SPEECH}`]);
-      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
       await world.expectNothingLeft();
     });
 
@@ -350,25 +355,17 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
     it('the caller hanging up during speech stops the flow: no request on the channel afterwards', async function () {
       const call = await world.call('15551230006');
       await call.untilStarted(1);
-      const hungUpAt = Date.now();
-      await call.hangUp();
-      await call.ended();
-      await world.engine.role.app.whenIdle();
+      await world.hangUpAndCheckSilence(call);
       // Cut off: how a stopped playback ends is Asterisk's business, what was played is not.
       expect(call.heard().map((h) => world.engine.label(h.media))).to.deep.equal([`say:${LONG_SPEECH}`]);
-      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
       await world.expectNothingLeft();
     });
 
     it('the caller hanging up during a pause stops the flow: nothing more plays', async function () {
       const call = await world.call('15551230007');
       await call.untilFinished(1);
-      const hungUpAt = Date.now();
-      await call.hangUp();
-      await call.ended();
-      await world.engine.role.app.whenIdle();
+      await world.hangUpAndCheckSilence(call);
       expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done']);
-      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
       await world.expectNothingLeft();
     });
 
@@ -379,14 +376,10 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       await world.callbacks.waitForRequests(seen + 1);
       const fetch = world.held[held];
       if (fetch === undefined) throw new Error('the callback server did not hold the request');
-      const hungUpAt = Date.now();
-      await call.hangUp();
-      await call.ended();
-      await fetch.aborted;
-      await world.engine.role.app.whenIdle();
+      // The customer's server sees its request given up: the job was cancelled.
+      await world.hangUpAndCheckSilence(call, () => fetch.aborted);
       fetch.release();
       expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done']);
-      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
       await world.expectNothingLeft();
     });
 
@@ -702,12 +695,8 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       await call.untilFinished(1);
       const [started] = await recordingStarted(call);
       const name = started?.recording?.name ?? '';
-      const hungUpAt = Date.now();
-      await call.hangUp();
-      await call.ended();
-      await world.engine.role.app.whenIdle();
+      await world.hangUpAndCheckSilence(call);
       expect(call.heard().map((h) => h.media)).to.deep.equal(['tone:1000']);
-      expect(world.proxy.channelRequests(call.channelId).filter((r) => r.time > hungUpAt)).to.deep.equal([]);
       const { url, username, password } = world.line.ari;
       const live = await fetch(`${url}/ari/recordings/live/${name}`, { headers: { authorization: basic(username, password) }, signal: AbortSignal.timeout(5000) });
       expect(live.status).to.equal(404);
