@@ -3,6 +3,8 @@ import { ConfigError, type Config } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
 import { checkEvictionPolicy, RedisHealth } from '../../lib/queue/index.js';
 import { waitForRedis } from '../../lib/queue/index.js';
+import { Metrics } from '../../lib/metrics/index.js';
+import { QueueStats } from '../../lib/queue/queue-stats.js';
 import { openCallMedia, openMediaStore } from '../media.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../roles/http.js';
 import { startStasisRole, type StasisRole } from '../roles/stasis.js';
@@ -45,38 +47,44 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   const store = needsStore ? await openMediaStore(config.media, log) : undefined;
 
   // http first: the stasis role hands Asterisk /media URLs from its first call on.
-  if (roles.includes('http') && store !== undefined) {
-    const health = new RedisHealth(redis);
-    redisHealth = health;
-    // Ready when every role of this process is, and Redis answers PING within a second;
-    // `checks` says "ok" or why not, for each.
-    const readiness = async (): Promise<Readiness> => {
-      const checks: Record<string, string> = {};
-      const pinged = health.check(READY_PING_TIMEOUT_MS);
-      let details: { ari?: string; draining?: boolean; calls?: number } = {};
-      if (runsStasis) {
-        if (stasis === undefined) {
-          checks['ari'] = 'not started (waiting for Redis)';
-        } else {
-          const status = stasis.status();
-          checks['ari'] = status.ari === 'connected' ? 'ok' : status.ari;
-          checks['stasis'] = status.draining ? 'draining' : 'ok';
-          details = { ari: status.ari, draining: status.draining, calls: status.calls };
-        }
+  // Every process serves /health, /ready and /metrics on HTTP_PORT, whatever its roles;
+  // the http role adds /media and /admin. One metrics registry per process.
+  const metrics = new Metrics();
+  let queueStats: QueueStats | undefined;
+  const health = new RedisHealth(redis);
+  redisHealth = health;
+  // Ready when every role of this process is, and Redis answers PING within a second;
+  // `checks` says "ok" or why not, for each.
+  const readiness = async (): Promise<Readiness> => {
+    const checks: Record<string, string> = {};
+    const pinged = health.check(READY_PING_TIMEOUT_MS);
+    let details: { ari?: string; draining?: boolean; calls?: number } = {};
+    if (runsStasis) {
+      if (stasis === undefined) {
+        checks['ari'] = 'not started (waiting for Redis)';
+      } else {
+        const status = stasis.status();
+        checks['ari'] = status.ari === 'connected' ? 'ok' : status.ari;
+        checks['stasis'] = status.draining ? 'draining' : 'ok';
+        details = { ari: status.ari, draining: status.draining, calls: status.calls };
       }
-      if (roles.includes('worker')) checks['worker'] = worker?.state() ?? 'not started (waiting for Redis)';
-      if (stopping) checks['process'] = 'stopping';
-      checks['redis'] = await pinged;
-      const ready = Object.values(checks).every((check) => check === 'ok');
-      return { ready, checks, ...details, draining: stopping || details.draining === true };
-    };
+    }
+    if (roles.includes('worker')) checks['worker'] = worker?.state() ?? 'not started (waiting for Redis)';
+    if (stopping) checks['process'] = 'stopping';
+    checks['redis'] = await pinged;
+    const ready = Object.values(checks).every((check) => check === 'ok');
+    return { ready, checks, ...details, draining: stopping || details.draining === true };
+  };
+  if (roles.includes('http') && store !== undefined) {
     // Recordings are Asterisk's files: the http role fetches them over ARI when ARI_URL is set.
     const { ari, admin } = config;
     const recordings = {
       ...(ari === undefined ? {} : { files: new AriRecordingFiles({ url: ari.url, username: ari.username, password: ari.password, timeoutMs: ari.requestTimeoutMs }) }),
       ...(admin === undefined ? {} : { credentials: admin }),
     };
-    http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, store, recordings }, log.child({ role: 'http' }));
+    http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, store, metrics, recordings }, log.child({ role: 'http' }));
+  } else {
+    http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, metrics }, log.child({ role: 'http' }));
   }
   // From here on SIGTERM drains what has started (until now it ends the process at once).
   const stopSignal = new AbortController();
@@ -91,6 +99,11 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   });
   const needsRedis = runsStasis || roles.includes('worker');
   const redisAnswered = !needsRedis || (await waitForRedis(redis, { signal: stopSignal.signal, logger: log }));
+  if (redisAnswered) {
+    // The queue gauges read Redis at each scrape, on a connection of their own.
+    queueStats = new QueueStats({ connection: redis, prefix: config.queue.prefix }, log);
+    metrics.watchQueue(queueStats);
+  }
   // Once per start: a Redis that may evict keys loses jobs.
   if (needsRedis && redisAnswered) await checkEvictionPolicy(redis, log);
 
@@ -109,7 +122,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
     );
   }
   if (redisAnswered && runsStasis && config.ari !== undefined && store !== undefined) {
-    const media = await openCallMedia(config.speech, config.media, store, config.policy, log.child({ role: 'media' }));
+    const media = await openCallMedia(config.speech, config.media, store, config.policy, log.child({ role: 'media' }), metrics);
     stasis = startStasisRole(
       {
         ari: config.ari,
@@ -121,6 +134,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         maxDocumentsPerCall: config.maxDocumentsPerCall,
         shutdownGraceMs: config.shutdownGraceMs,
         dialEndpoints: config.dial,
+        metrics,
         ...media,
       },
       log.child({ role: 'stasis' }),
@@ -141,6 +155,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   await stasis?.stop();
   await worker?.stop(Math.max(0, drainEnds - Date.now()));
   await http?.stop();
+  await queueStats?.close();
   redisHealth?.close();
   log.info({}, 'stopped');
 }

@@ -1,10 +1,12 @@
 // The http role: /health (the process answers), /ready (the roles in this process can
-// take work) and /media (speech and audio for Asterisk). Metrics and queues join it later.
+// take work) and /media (speech and audio for Asterisk). /metrics: Prometheus. Queues join it later.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/flow/ports.js';
 import type { BasicCredentials } from '../../lib/http/basic-auth.js';
 import { RECORDINGS_PATH, recordingsRoute, type RecordingFiles } from '../../lib/http/recordings-route.js';
+import { METRICS_PATH, metricsRoute } from '../../lib/http/metrics-route.js';
 import { mediaRoutes, type MediaStore } from '../../lib/media/index.js';
+import type { Metrics } from '../../lib/metrics/index.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -19,8 +21,14 @@ export interface HttpRoleOptions {
   readonly host?: string;
   /** Asked on each /ready: 200 when `ready`, else 503; the body says which check failed. */
   readonly readiness: () => Readiness | Promise<Readiness>;
-  /** Serves `/media/<sha256>.wav` from this store: what Asterisk fetches for speech and audio. */
-  readonly store: MediaStore;
+  /**
+   * Serves `/media/<sha256>.wav` from this store: what Asterisk fetches for speech and
+   * audio. Absent in a process without the http role, which serves /health, /ready and
+   * /metrics only.
+   */
+  readonly store?: MediaStore;
+  /** Serves `/metrics` (Prometheus text format): every process has it, whatever its roles. */
+  readonly metrics?: Metrics;
   /**
    * Serves `/admin/recordings/<name>.wav` (`<Record>`'s recordings, from Asterisk) behind
    * Basic authentication with `credentials` (ADMIN_USERNAME / ADMIN_PASSWORD). Without
@@ -40,7 +48,11 @@ export async function startHttpRole(options: HttpRoleOptions, log: Logger): Prom
   // connection, and a client's keep-alive socket must not hold the shutdown open.
   const server: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
   server.get('/health', async () => ({ status: 'ok' }));
-  await server.register(mediaRoutes, { store: options.store });
+  if (options.store !== undefined) await server.register(mediaRoutes, { store: options.store });
+  if (options.metrics !== undefined) {
+    await server.register(metricsRoute, { metrics: options.metrics, log });
+    log.debug({ path: METRICS_PATH }, 'serving metrics');
+  }
   const { files, credentials } = options.recordings ?? {};
   if (files !== undefined && credentials !== undefined) {
     await server.register(recordingsRoute, { files, credentials, log });
