@@ -2,7 +2,7 @@ import { AriRecordingFiles } from '../../lib/ari/index.js';
 import { ConfigError, type Config } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
 import { checkEvictionPolicy, RedisHealth } from '../../lib/queue/index.js';
-import { waitForRedis } from '../../lib/queue/index.js';
+import { ENGINE_QUEUES, waitForRedis } from '../../lib/queue/index.js';
 import { Metrics } from '../../lib/metrics/index.js';
 import { QueueStats } from '../../lib/queue/queue-stats.js';
 import { openCallMedia, openMediaStore } from '../media.js';
@@ -78,11 +78,13 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   if (roles.includes('http') && store !== undefined) {
     // Recordings are Asterisk's files: the http role fetches them over ARI when ARI_URL is set.
     const { ari, admin } = config;
-    const recordings = {
-      ...(ari === undefined ? {} : { files: new AriRecordingFiles({ url: ari.url, username: ari.username, password: ari.password, timeoutMs: ari.requestTimeoutMs }) }),
-      ...(admin === undefined ? {} : { credentials: admin }),
-    };
-    http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, store, metrics, recordings }, log.child({ role: 'http' }));
+    const recordings = ari === undefined ? {} : { files: new AriRecordingFiles({ url: ari.url, username: ari.username, password: ari.password, timeoutMs: ari.requestTimeoutMs }) };
+    // The queue dashboard (/admin/queues) shows every queue of the engine, on a Redis connection of the http role's own.
+    const queues = { connection: redis, prefix: config.queue.prefix, names: ENGINE_QUEUES };
+    http = await startHttpRole(
+      { host: config.http.host, port: config.http.port, readiness, store, metrics, recordings, ...(admin === undefined ? {} : { admin }), queues },
+      log.child({ role: 'http' }),
+    );
   } else {
     http = await startHttpRole({ host: config.http.host, port: config.http.port, readiness, metrics }, log.child({ role: 'http' }));
   }

@@ -1,8 +1,10 @@
 // The http role: /health (the process answers), /ready (the roles in this process can
-// take work) and /media (speech and audio for Asterisk). /metrics: Prometheus. Queues join it later.
+// take work), /media (speech and audio for Asterisk), /metrics (Prometheus) and, for the
+// operator behind Basic authentication, /admin (the queue dashboard, recordings).
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/flow/ports.js';
-import type { BasicCredentials } from '../../lib/http/basic-auth.js';
+import { basicAuth, type BasicCredentials } from '../../lib/http/basic-auth.js';
+import { QUEUE_DASHBOARD_PATH, queueDashboard, type DashboardQueues } from '../../lib/http/queue-dashboard.js';
 import { RECORDINGS_PATH, recordingsRoute, type RecordingFiles } from '../../lib/http/recordings-route.js';
 import { METRICS_PATH, metricsRoute } from '../../lib/http/metrics-route.js';
 import { mediaRoutes, type MediaStore } from '../../lib/media/index.js';
@@ -35,6 +37,17 @@ export interface HttpRoleOptions {
    * credentials, or without ARI settings for `files`, the route does not exist (404).
    */
   readonly recordings?: { readonly files?: RecordingFiles; readonly credentials?: BasicCredentials };
+  /**
+   * The operator's credentials (ADMIN_USERNAME / ADMIN_PASSWORD) for everything under
+   * `/admin`: the queue dashboard, and the recordings when `recordings.credentials` is
+   * not given. Without any, `/admin` is not served at all (404).
+   */
+  readonly admin?: BasicCredentials;
+  /**
+   * The queues the dashboard at `/admin/queues` shows (Bull Board, read-write), on one
+   * Redis connection of its own closed by stop(). Served only with `admin` credentials.
+   */
+  readonly queues?: DashboardQueues;
 }
 
 export interface HttpRole {
@@ -53,14 +66,35 @@ export async function startHttpRole(options: HttpRoleOptions, log: Logger): Prom
     await server.register(metricsRoute, { metrics: options.metrics, log });
     log.debug({ path: METRICS_PATH }, 'serving metrics');
   }
-  const { files, credentials } = options.recordings ?? {};
+  const { files } = options.recordings ?? {};
+  const credentials = options.recordings?.credentials ?? options.admin;
+  const offersAdmin = options.recordings !== undefined || options.queues !== undefined;
+  if (offersAdmin && credentials === undefined && options.admin === undefined) {
+    // One line for all of /admin: nothing there is served, and how to change that.
+    log.info({}, `/admin is not served: set ADMIN_USERNAME and ADMIN_PASSWORD to serve the queue dashboard at ${QUEUE_DASHBOARD_PATH} and recordings at ${RECORDINGS_PATH}/<name>.wav`);
+  }
   if (files !== undefined && credentials !== undefined) {
     await server.register(recordingsRoute, { files, credentials, log });
     log.info({ path: `${RECORDINGS_PATH}/<name>.wav` }, 'serving recordings to ADMIN_USERNAME');
-  } else if (credentials === undefined) {
-    log.info({}, `recordings are not served: set ADMIN_USERNAME and ADMIN_PASSWORD to serve ${RECORDINGS_PATH}/<name>.wav`);
-  } else {
+  } else if (credentials !== undefined) {
     log.info({}, `recordings are not served: set ARI_URL, ARI_USERNAME and ARI_PASSWORD for the http role to fetch them from Asterisk`);
+  }
+  const { admin, queues } = options;
+  if (admin !== undefined) {
+    // Any other path under /admin asks for the credentials too before it says 404.
+    await server.register(
+      async (scope) => {
+        scope.addHook('onRequest', basicAuth(admin));
+        scope.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
+      },
+      { prefix: '/admin' },
+    );
+    if (queues !== undefined) {
+      await server.register(queueDashboard, { credentials: admin, queues, log });
+      log.info({ path: QUEUE_DASHBOARD_PATH, prefix: queues.prefix, queues: queues.names }, 'serving the queue dashboard to ADMIN_USERNAME');
+    } else {
+      log.info({}, `the queue dashboard is not served: set REDIS_URL for the http role to serve ${QUEUE_DASHBOARD_PATH}`);
+    }
   }
   server.get('/ready', async (_request, reply) => {
     const readiness = await options.readiness();

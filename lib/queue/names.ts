@@ -6,6 +6,12 @@ export const DEFAULT_CONCURRENCY = 50;
 export const JOB_NAME = 'fetch';
 
 /**
+ * Every queue the engine has, by name (each under QUEUE_PREFIX): what the queue dashboard
+ * shows. A new queue (the events queue of the operations issue) is added here by name.
+ */
+export const ENGINE_QUEUES: readonly string[] = [DEFAULT_QUEUE_NAME];
+
+/**
  * The job id of one fetch: deterministic per call and step, so enqueueing the same fetch
  * twice finds the job already there and never fetches twice. BullMQ 6 refuses ':' in a
  * custom id (it separates Redis key parts; only a legacy three-part form gets through),
