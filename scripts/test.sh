@@ -7,7 +7,8 @@
 #
 # System packages: redis-server (the queue tests start their own Redis), espeak-ng (<Say>),
 # sox with libsox-fmt-mp3 (<Play> audio), curl, and the SIP phones of the real-Asterisk SIP
-# test: baresip-core (baresip) and sip-tester (sipp). Run as root it installs the missing
+# test: baresip-core (baresip) and sip-tester (sipp), and chromium (the queue dashboard's
+# browser test drives /usr/bin/chromium with playwright-core). Run as root it installs the missing
 # ones with apt-get; otherwise it stops and prints the apt-get line to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ have curl || missing+=(curl)
 # The SIP phones of the real-Asterisk SIP test (npm run test:asterisk).
 have baresip || missing+=(baresip-core)
 have sipp || missing+=(sip-tester)
+# The browser of the queue dashboard's test (test/integration/http/*.browser.test.ts).
+have chromium || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
