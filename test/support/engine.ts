@@ -14,6 +14,7 @@ import { UrlPolicy } from '../../lib/callback/url-policy.js';
 import type { CallControlApp, DialEndpoints } from '../../lib/config/index.js';
 import type { MediaRef } from '../../lib/flow/ports.js';
 import { directoryLocator, httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_DEFAULTS, RemoteAudio, type MediaLocator } from '../../lib/media/index.js';
+import type { Metrics } from '../../lib/metrics/index.js';
 import { CallbackWorker } from '../../lib/queue/index.js';
 import { EspeakEngine, saysOf, TtsSpeech } from '../../lib/tts/index.js';
 import type { FlowDocument, Voice } from '../../lib/xml/index.js';
@@ -44,6 +45,8 @@ export interface EngineOptions {
   readonly dial?: DialEndpoints;
   /** ADMIN_USERNAME / ADMIN_PASSWORD: the http role serves recordings (from `ari`) with them. */
   readonly admin?: { readonly username: string; readonly password: string };
+  /** The process's metrics, as `start` wires them: served at the http role's /metrics. */
+  readonly metrics?: Metrics;
 }
 
 export class Engine {
@@ -80,14 +83,15 @@ export class Engine {
     const readiness = (): Readiness => (this.roleStarted ? this.role.status() : { ready: false });
     const files = new AriRecordingFiles({ ...options.ari, timeoutMs: options.requestTimeoutMs ?? 2000 });
     const recordings = { files, ...(options.admin === undefined ? {} : { credentials: options.admin }) };
-    this.http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness, store: this.store, recordings }, logger);
+    const metrics = options.metrics === undefined ? {} : { metrics: options.metrics };
+    this.http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness, store: this.store, recordings, ...metrics }, logger);
     this.closers.push(() => this.http.stop());
     this.locator = options.delivery === 'directory' ? directoryLocator(dir) : httpLocator(`http://127.0.0.1:${this.http.port}`);
 
     const tts = await EspeakEngine.create({ log: logger });
-    this.speech = new TtsSpeech({ engine: tts, store: this.store, locator: this.locator, renderTimeoutMs: options.renderTimeoutMs ?? 5000, log: logger });
+    this.speech = new TtsSpeech({ engine: tts, store: this.store, locator: this.locator, renderTimeoutMs: options.renderTimeoutMs ?? 5000, log: logger, ...metrics });
     const audioOptions = { ...REMOTE_AUDIO_DEFAULTS, store: this.store, locator: this.locator, policy, recordings: NO_RECORDINGS, log: logger };
-    this.audio = new RemoteAudio(audioOptions);
+    this.audio = new RemoteAudio({ ...audioOptions, ...metrics });
     // Labels come from the same parts the role uses: a second RemoteAudio over the same
     // store (so the role's own first play still fetches from the customer's server), and
     // the speech's store key for each Say, which needs no rendering.
@@ -120,6 +124,7 @@ export class Engine {
         speech: this.speech,
         audio: this.audio,
         ...(options.dial === undefined ? {} : { dialEndpoints: options.dial }),
+        ...metrics,
       },
       logger,
     );

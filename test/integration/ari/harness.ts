@@ -8,6 +8,7 @@ import type { HttpRole } from '../../../app/roles/http.js';
 import type { StasisRole } from '../../../app/roles/stasis.js';
 import { parseApps, type CallControlApp } from '../../../lib/config/index.js';
 import type { MediaStore, RemoteAudio } from '../../../lib/media/index.js';
+import type { Metrics } from '../../../lib/metrics/index.js';
 import type { Voice } from '../../../lib/xml/index.js';
 import { Engine } from '../../support/engine.js';
 import { FakeAri, type FakeAriOptions, type RecordedAriRequest } from '../../support/fake-ari/index.js';
@@ -54,6 +55,8 @@ export interface SuiteOptions {
    * documents, e.g. the Says of documents a callback server returns.
    */
   readonly says?: readonly string[];
+  /** The engine's metrics (served at the http role's /metrics), as `start` wires them. */
+  readonly metrics?: Metrics;
 }
 
 /** What a GET of a media URL answered, as Asterisk's media cache would see it. */
@@ -149,6 +152,7 @@ export class AriSuite {
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       ...(options.renderTimeoutMs === undefined ? {} : { renderTimeoutMs: options.renderTimeoutMs }),
       ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
     this.closers.push(() => this.engine.close());
     await this.fake.waitForApplication(APP_NAME, 5000);
