@@ -28,6 +28,6 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 # The image's `node` user (uid 1000); the code stays owned by root, read-only to it.
 USER node
-# The engine's HTTP server (/health, /ready, /media/*).
+# The engine's HTTP server (/health, /ready, /metrics, /media/*, /admin/* with ADMIN_* set).
 EXPOSE 8080
 CMD ["node", "dist/app/cli.js", "start"]
