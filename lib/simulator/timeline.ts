@@ -3,17 +3,35 @@ import type { CallerEvent } from './console-call.js';
 
 export type TimelineLine = Readonly<Record<string, unknown>> & { readonly event: string; readonly t: number; readonly path: string };
 
+export interface TimelineOptions {
+  /**
+   * A `verb` line for each verb that succeeds too (a failed one always has its `failed`
+   * line). `simulate` leaves it off: its console call shows what each verb did. A call's
+   * trail (lib/trail) turns it on: an ARI call has no console to show it.
+   */
+  readonly verbs?: boolean;
+  /** When `t` counts from (epoch ms); default: when the Timeline is made. */
+  readonly started?: number;
+}
+
 /**
  * Turns what the caller experiences and what the engine does into one ordered list of
  * lines, each stamped with `t` (ms since start) and the path of the verb that caused it.
  */
 export class Timeline implements EventSink {
-  private readonly started = Date.now();
+  private readonly started: number;
+  private readonly verbs: boolean;
   private readonly running: string[] = [];
   /** Set while an error branch speaks its reason, before its own verbs start. */
   private branchPath: string | undefined;
 
-  constructor(private readonly write: (line: TimelineLine) => void) {}
+  constructor(
+    private readonly write: (line: TimelineLine) => void,
+    options: TimelineOptions = {},
+  ) {
+    this.started = options.started ?? Date.now();
+    this.verbs = options.verbs ?? false;
+  }
 
   caller(event: CallerEvent): void {
     this.print(event);
@@ -31,6 +49,8 @@ export class Timeline implements EventSink {
         if (!event.success) {
           const { command, code, reason } = event;
           this.print({ event: 'failed', command, code, reason }, event.path);
+        } else if (this.verbs) {
+          this.print({ event: 'verb', command: event.command, tag: event.tag }, event.path);
         }
         return;
       case 'callback': {
