@@ -72,6 +72,8 @@ const schema = z.object({
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 30_000),
+  /** Seconds a call's trail is kept in Redis; 0: no trail is written. */
+  CALL_TRAIL_TTL: int(0, 90 * 86_400, 86_400),
   TTS_ENGINE: z.enum(['espeak', 'google']).default('espeak'),
   TTS_RENDER_TIMEOUT_MS: int(100, 120_000, 5000),
   TTS_PRERENDER_CONCURRENCY: int(1, 64, 2),

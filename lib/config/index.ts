@@ -60,6 +60,8 @@ export interface Config {
   readonly admin?: { readonly username: string; readonly password: string };
   /** How long a drain lets calls in progress go on before hanging them up, in ms. */
   readonly shutdownGraceMs: number;
+  /** CALL_TRAIL_TTL: how long, in seconds, each call's trail is kept in Redis (0: not written). */
+  readonly trail: { readonly ttlSeconds: number };
   readonly speech: SpeechSettings;
   readonly media: MediaSettings;
   /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); an app may override them. */
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { host: settings.HTTP_HOST, port: settings.HTTP_PORT },
     ...adminSettings(settings),
     shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
+    trail: { ttlSeconds: settings.CALL_TRAIL_TTL },
     speech: speechSettings(settings),
     media: mediaSettings(settings),
     dial,
