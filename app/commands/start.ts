@@ -5,6 +5,7 @@ import { checkEvictionPolicy, RedisHealth } from '../../lib/queue/index.js';
 import { ENGINE_QUEUES, waitForRedis } from '../../lib/queue/index.js';
 import { Metrics } from '../../lib/metrics/index.js';
 import { QueueStats } from '../../lib/queue/queue-stats.js';
+import { CallTrails } from '../../lib/trail/index.js';
 import { openCallMedia, openMediaStore } from '../media.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../roles/http.js';
 import { startStasisRole, type StasisRole } from '../roles/stasis.js';
@@ -81,8 +82,10 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
     const recordings = ari === undefined ? {} : { files: new AriRecordingFiles({ url: ari.url, username: ari.username, password: ari.password, timeoutMs: ari.requestTimeoutMs }) };
     // The queue dashboard (/admin/queues) shows every queue of the engine, on a Redis connection of the http role's own.
     const queues = { connection: redis, prefix: config.queue.prefix, names: ENGINE_QUEUES };
+    // The call trails (/admin/calls) the stasis roles write, read on a connection of their own.
+    const trails = { connection: redis, prefix: config.queue.prefix };
     http = await startHttpRole(
-      { host: config.http.host, port: config.http.port, readiness, store, metrics, recordings, ...(admin === undefined ? {} : { admin }), queues },
+      { host: config.http.host, port: config.http.port, readiness, store, metrics, recordings, ...(admin === undefined ? {} : { admin }), queues, trails },
       log.child({ role: 'http' }),
     );
   } else {
@@ -123,7 +126,12 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
       log.child({ role: 'worker' }),
     );
   }
+  let trails: CallTrails | undefined;
   if (redisAnswered && runsStasis && config.ari !== undefined && store !== undefined) {
+    // Each call's trail, written in the background on a connection of its own (CALL_TRAIL_TTL 0: none).
+    if (config.trail.ttlSeconds > 0) {
+      trails = new CallTrails({ connection: redis, prefix: config.queue.prefix, ttlSeconds: config.trail.ttlSeconds, log: log.child({ role: 'stasis' }) });
+    }
     const media = await openCallMedia(config.speech, config.media, store, config.policy, log.child({ role: 'media' }), metrics);
     stasis = startStasisRole(
       {
@@ -137,6 +145,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         shutdownGraceMs: config.shutdownGraceMs,
         dialEndpoints: config.dial,
         metrics,
+        ...(trails === undefined ? {} : { trails }),
         ...media,
       },
       log.child({ role: 'stasis' }),

@@ -12,6 +12,7 @@ import {
 } from '../../lib/ari/index.js';
 import { meteredFetcher, type Metrics } from '../../lib/metrics/index.js';
 import { CallbackQueue, type RedisTarget } from '../../lib/queue/index.js';
+import type { CallTrails } from '../../lib/trail/index.js';
 import { queueFetchers } from '../fetchers.js';
 
 export interface StasisRoleOptions {
@@ -34,6 +35,8 @@ export interface StasisRoleOptions {
   readonly dialEndpoints?: DialEndpoints;
   /** The process's metrics: calls, verbs, callbacks, ARI requests and reconnections. */
   readonly metrics?: Metrics;
+  /** Keeps each call's trail in Redis (CALL_TRAIL_TTL); whoever made it closes it after stop(). */
+  readonly trails?: CallTrails;
 }
 
 export interface StasisRole {
@@ -73,6 +76,7 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     maxDocuments: options.maxDocumentsPerCall,
     ...(options.dialEndpoints === undefined ? {} : { dialEndpoints: options.dialEndpoints }),
     ...(metrics === undefined ? {} : { metrics }),
+    ...(options.trails === undefined ? {} : { trails: options.trails }),
   });
   connection.start(app);
   let stopping: Promise<void> | undefined;

@@ -43,6 +43,8 @@ export interface AriCallOptions {
   readonly dial?: Omit<DialDeps, 'rest' | 'log'>;
   /** Called each time Asterisk accepts a playback of the flow's audio (not the beep). */
   readonly onAudio?: () => void;
+  /** Called when the flow asks for the hang-up (before ARI is asked), with its cause. */
+  readonly onHangup?: (request: HangupRequest) => void;
 }
 
 type DigitListener = (digit: string) => void;
@@ -78,10 +80,12 @@ export class AriCall implements Call {
   private readonly dialDeps: DialDeps | undefined;
   private readonly recorder: ChannelRecorder;
   private readonly onAudio: (() => void) | undefined;
+  private readonly onHangup: ((request: HangupRequest) => void) | undefined;
 
   constructor(options: AriCallOptions) {
     this.channelId = options.channel.id;
     this.onAudio = options.onAudio;
+    this.onHangup = options.onHangup;
     this.rest = options.rest;
     this.log = options.log;
     this.identity = { call: options.call, sca: options.sca, from: options.from, tn: options.tn };
@@ -234,6 +238,7 @@ export class AriCall implements Call {
     const { cause, reason, tag } = request;
     const reasonCode = Q850[cause];
     this.log.info({ channel: this.channelId, cause, reasonCode, reason, ...(tag === undefined ? {} : { tag }) }, 'hanging up');
+    this.onHangup?.(request);
     this.hangingUp = true;
     try {
       await this.rest.hangup(this.channelId, reasonCode);

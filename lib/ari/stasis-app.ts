@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { CallControlApp } from '../config/apps.js';
 import { DEFAULT_DIAL_ENDPOINTS, type DialEndpoints } from '../config/dial-endpoints.js';
 import { normaliseNumber } from '../config/apps.js';
-import type { AudioSource, FlowFetcher, Logger, Speech } from '../flow/ports.js';
+import type { AudioSource, EventSink, FlowFetcher, Logger, Speech } from '../flow/ports.js';
 import { meteredEvents } from '../metrics/flow.js';
 import { Metrics } from '../metrics/metrics.js';
+import type { CallTrails } from '../trail/writer.js';
 import { AriCall } from './ari-call.js';
 import { Q850 } from './causes.js';
 import { DIAL_LEG_ARG } from './dial.js';
@@ -37,6 +38,8 @@ export interface StasisAppOptions {
   readonly dialEndpoints?: DialEndpoints;
   /** Counts calls (active, ended, refused), verbs and the time to the first audio. */
   readonly metrics?: Metrics;
+  /** Keeps each call's trail in Redis (CALL_TRAIL_TTL); absent: none is kept. */
+  readonly trails?: CallTrails;
 }
 
 interface LiveCall {
@@ -163,20 +166,28 @@ export class StasisApp implements ConnectionListener {
     const log = this.options.log.child({ call: uuid, app: app.uuid, appName: app.name, channel: channel.id, did: tn });
     const endpoints = { ...(this.options.dialEndpoints ?? DEFAULT_DIAL_ENDPOINTS), ...app.dial };
     const dial = { app: this.options.app, dispatcher: this.dispatcher, ownChannels: this.ownChannels, endpoints };
-    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial, onAudio });
+    const trail = this.options.trails?.open({ call: uuid, did: tn, from: channel.caller.number, app: { uuid: app.uuid, name: app.name }, channel: channel.id });
+    const onHangup = trail === undefined ? {} : { onHangup: trail.hangup.bind(trail) };
+    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial, onAudio, ...onHangup });
     this.dispatcher.register(channel.id, (event) => call.handle(event));
     log.info({ from: channel.caller.number }, 'call started');
-    const events = metrics === undefined ? {} : { events: meteredEvents(metrics) };
+    const sinks: EventSink[] = [];
+    if (metrics !== undefined) sinks.push(meteredEvents(metrics));
+    if (trail !== undefined) sinks.push(trail);
+    const fanOut: EventSink = { emit: (event) => sinks.forEach((sink) => sink.emit(event)) };
+    const events = sinks.length === 0 ? {} : { events: fanOut };
     metrics?.callsActive.inc();
     const done = runInboundCall(call, app, { fetcher: this.options.fetcherFor(app), speech, audio, log, maxDocuments, ...events })
       .then(
         (end) => {
           // No flow ran: the caller left while it was answered, or no first document came.
           metrics?.callsEnded.inc({ reason: end?.reason ?? 'no-document' });
+          trail?.end(end?.reason ?? 'no-document', call.endReason);
           log.info({ reason: end?.reason ?? call.endReason, documents: end?.documents ?? 0 }, 'call ended');
         },
         (error: unknown) => {
           metrics?.callsEnded.inc({ reason: 'internal-error' });
+          trail?.end('internal-error', call.endReason);
           log.error({ err: error }, 'call failed');
         },
       )
