@@ -1,10 +1,11 @@
 // The http role: /health (the process answers), /ready (the roles in this process can
 // take work), /media (speech and audio for Asterisk), /metrics (Prometheus) and, for the
-// operator behind Basic authentication, /admin (the queue dashboard, recordings).
+// operator behind Basic authentication, /admin (the queue dashboard, recordings, call trails).
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/flow/ports.js';
 import { basicAuth, type BasicCredentials } from '../../lib/http/basic-auth.js';
 import { QUEUE_DASHBOARD_PATH, queueDashboard, type DashboardQueues } from '../../lib/http/queue-dashboard.js';
+import { CALLS_PATH, callsRoute } from '../../lib/http/calls-route.js';
 import { RECORDINGS_PATH, recordingsRoute, type RecordingFiles } from '../../lib/http/recordings-route.js';
 import { METRICS_PATH, metricsRoute } from '../../lib/http/metrics-route.js';
 import { mediaRoutes, type MediaStore } from '../../lib/media/index.js';
@@ -48,6 +49,11 @@ export interface HttpRoleOptions {
    * Redis connection of its own closed by stop(). Served only with `admin` credentials.
    */
   readonly queues?: DashboardQueues;
+  /**
+   * Where the call trails are (REDIS_URL, QUEUE_PREFIX): served at `/admin/calls` and
+   * `/admin/calls/<uuid>` with `admin` credentials, on one Redis connection of their own.
+   */
+  readonly trails?: { readonly connection: DashboardQueues['connection']; readonly prefix: string };
 }
 
 export interface HttpRole {
@@ -68,10 +74,10 @@ export async function startHttpRole(options: HttpRoleOptions, log: Logger): Prom
   }
   const { files } = options.recordings ?? {};
   const credentials = options.recordings?.credentials ?? options.admin;
-  const offersAdmin = options.recordings !== undefined || options.queues !== undefined;
+  const offersAdmin = options.recordings !== undefined || options.queues !== undefined || options.trails !== undefined;
   if (offersAdmin && credentials === undefined && options.admin === undefined) {
     // One line for all of /admin: nothing there is served, and how to change that.
-    log.info({}, `/admin is not served: set ADMIN_USERNAME and ADMIN_PASSWORD to serve the queue dashboard at ${QUEUE_DASHBOARD_PATH} and recordings at ${RECORDINGS_PATH}/<name>.wav`);
+    log.info({}, `/admin is not served: set ADMIN_USERNAME and ADMIN_PASSWORD to serve the queue dashboard at ${QUEUE_DASHBOARD_PATH}, recordings at ${RECORDINGS_PATH}/<name>.wav and call trails at ${CALLS_PATH}`);
   }
   if (files !== undefined && credentials !== undefined) {
     await server.register(recordingsRoute, { files, credentials, log });
@@ -79,7 +85,7 @@ export async function startHttpRole(options: HttpRoleOptions, log: Logger): Prom
   } else if (credentials !== undefined) {
     log.info({}, `recordings are not served: set ARI_URL, ARI_USERNAME and ARI_PASSWORD for the http role to fetch them from Asterisk`);
   }
-  const { admin, queues } = options;
+  const { admin, queues, trails } = options;
   if (admin !== undefined) {
     // Any other path under /admin asks for the credentials too before it says 404.
     await server.register(
@@ -94,6 +100,10 @@ export async function startHttpRole(options: HttpRoleOptions, log: Logger): Prom
       log.info({ path: QUEUE_DASHBOARD_PATH, prefix: queues.prefix, queues: queues.names }, 'serving the queue dashboard to ADMIN_USERNAME');
     } else {
       log.info({}, `the queue dashboard is not served: set REDIS_URL for the http role to serve ${QUEUE_DASHBOARD_PATH}`);
+    }
+    if (trails !== undefined) {
+      await server.register(callsRoute, { credentials: admin, trails, log });
+      log.info({ path: CALLS_PATH, prefix: trails.prefix }, 'serving call trails to ADMIN_USERNAME');
     }
   }
   server.get('/ready', async (_request, reply) => {

@@ -136,7 +136,7 @@ describe('http role: /admin without ADMIN_USERNAME and ADMIN_PASSWORD', function
       }
       const lines = log.entries.filter((e) => e.msg?.startsWith('/admin is not served'));
       expect(lines.map((e) => e.msg)).to.deep.equal([
-        '/admin is not served: set ADMIN_USERNAME and ADMIN_PASSWORD to serve the queue dashboard at /admin/queues and recordings at /admin/recordings/<name>.wav',
+        '/admin is not served: set ADMIN_USERNAME and ADMIN_PASSWORD to serve the queue dashboard at /admin/queues, recordings at /admin/recordings/<name>.wav and call trails at /admin/calls',
       ]);
       expect(log.entries.filter((e) => e.msg?.includes('queue dashboard') && e !== lines[0])).to.deep.equal([]);
     } finally {
