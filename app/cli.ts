@@ -5,6 +5,7 @@ import { ConfigError } from '../lib/config/errors.js';
 import { check } from './commands/check.js';
 import { simulate } from './commands/simulate.js';
 import { start, ROLES, type Role } from './commands/start.js';
+import { trail } from './commands/trail.js';
 import { describeError } from './describe-error.js';
 import { processOutput } from './output.js';
 import { loadConfig } from '../lib/config/index.js';
@@ -66,6 +67,14 @@ program
   .addOption(new Option('--role <role>', 'run only this role').choices(ROLES))
   .action(async (options: { role?: Role }) => {
     await start(options.role, loadConfig());
+  });
+
+program
+  .command('trail')
+  .description("print a call's trail from Redis (REDIS_URL), one JSON line per event, as simulate prints them")
+  .argument('<uuid>', "the call's UUID (in its log lines, or GET /admin/calls)")
+  .action(async (uuid: string) => {
+    process.exitCode = await trail(uuid, loadConfig(), processOutput);
   });
 
 interface SimulateCliOptions {
