@@ -16,6 +16,7 @@ import type { MediaRef } from '../../lib/flow/ports.js';
 import { directoryLocator, httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_DEFAULTS, RemoteAudio, type MediaLocator } from '../../lib/media/index.js';
 import type { Metrics } from '../../lib/metrics/index.js';
 import { CallbackWorker } from '../../lib/queue/index.js';
+import { CallTrails } from '../../lib/trail/index.js';
 import { EspeakEngine, saysOf, TtsSpeech } from '../../lib/tts/index.js';
 import type { FlowDocument, Voice } from '../../lib/xml/index.js';
 import { sharedRedisUrl } from './redis.js';
@@ -47,10 +48,17 @@ export interface EngineOptions {
   readonly admin?: { readonly username: string; readonly password: string };
   /** The process's metrics, as `start` wires them: served at the http role's /metrics. */
   readonly metrics?: Metrics;
+  /**
+   * Keeps each call's trail in Redis under `prefix`, as `start` does (CALL_TRAIL_TTL), and
+   * serves it at /admin/calls with `admin`.
+   */
+  readonly trail?: { readonly ttlSeconds: number; readonly maxEvents?: number };
 }
 
 export class Engine {
   role!: StasisRole;
+  /** The call trails' writer, when `trail` was asked for. */
+  trails: CallTrails | undefined;
   http!: HttpRole;
   store!: MediaStore;
   speech!: TtsSpeech;
@@ -84,7 +92,9 @@ export class Engine {
     const files = new AriRecordingFiles({ ...options.ari, timeoutMs: options.requestTimeoutMs ?? 2000 });
     const recordings = { files, ...(options.admin === undefined ? {} : { credentials: options.admin }) };
     const metrics = options.metrics === undefined ? {} : { metrics: options.metrics };
-    this.http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness, store: this.store, recordings, ...metrics }, logger);
+    const trailRoutes =
+      options.trail === undefined || options.admin === undefined ? {} : { admin: options.admin, trails: { connection: redisUrl, prefix: options.prefix } };
+    this.http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness, store: this.store, recordings, ...metrics, ...trailRoutes }, logger);
     this.closers.push(() => this.http.stop());
     this.locator = options.delivery === 'directory' ? directoryLocator(dir) : httpLocator(`http://127.0.0.1:${this.http.port}`);
 
@@ -110,6 +120,11 @@ export class Engine {
       logger,
     );
     this.closers.push(() => worker.close());
+    if (options.trail !== undefined) {
+      const trails = new CallTrails({ connection: redisUrl, prefix: options.prefix, ...options.trail, log: logger });
+      this.trails = trails;
+      this.closers.push(() => trails.close());
+    }
     this.role = startStasisRole(
       {
         ari: { ...options.ari, app: options.app, requestTimeoutMs: options.requestTimeoutMs ?? 2000, maxConnections: 50 },
@@ -125,6 +140,7 @@ export class Engine {
         audio: this.audio,
         ...(options.dial === undefined ? {} : { dialEndpoints: options.dial }),
         ...metrics,
+        ...(this.trails === undefined ? {} : { trails: this.trails }),
       },
       logger,
     );

@@ -57,6 +57,10 @@ export interface SuiteOptions {
   readonly says?: readonly string[];
   /** The engine's metrics (served at the http role's /metrics), as `start` wires them. */
   readonly metrics?: Metrics;
+  /** Call trails in Redis (CALL_TRAIL_TTL), served at /admin/calls with `admin`. */
+  readonly trail?: { readonly ttlSeconds: number; readonly maxEvents?: number };
+  /** ADMIN_USERNAME / ADMIN_PASSWORD for the http role's /admin. */
+  readonly admin?: { readonly username: string; readonly password: string };
 }
 
 /** What a GET of a media URL answered, as Asterisk's media cache would see it. */
@@ -153,6 +157,8 @@ export class AriSuite {
       ...(options.renderTimeoutMs === undefined ? {} : { renderTimeoutMs: options.renderTimeoutMs }),
       ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      ...(options.trail === undefined ? {} : { trail: options.trail }),
+      ...(options.admin === undefined ? {} : { admin: options.admin }),
     });
     this.closers.push(() => this.engine.close());
     await this.fake.waitForApplication(APP_NAME, 5000);
