@@ -1,10 +1,10 @@
 // Issue 11, "Readiness and Redis": the connection forms an operator uses, against real
 // redis-servers: rediss:// with a self-signed certificate trusted through
 // REDIS_TLS_CA_FILE, a password (in the URL, or REDIS_PASSWORD), and maxmemory-policy
-// read at start (anything but noeviction logged as an error).
+// read at start (anything but noeviction logged as an error), and Redis Sentinel.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -13,14 +13,17 @@ import { checkEvictionPolicy, pingRedis } from '../../../lib/queue/index.js';
 import { freeTcpPort } from '../../support/ports.js';
 import { RecordingLogger } from '../../support/silent-logger.js';
 
-async function startServer(args: readonly string[]): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A redis-server with these options (after a configuration file, which must come first). */
+async function startServer(args: readonly string[], configFile?: string): Promise<ChildProcess> {
+  const first = configFile === undefined ? [] : [configFile];
+  const child = spawn('redis-server', [...first, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server not ready within 10 s:\n${output}`)), 10_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      if (output.includes('Ready to accept connections')) {
+      // A sentinel says it monitors its master instead of "Ready to accept connections".
+      if (output.includes('Ready to accept connections') || output.includes('+monitor master')) {
         clearTimeout(timer);
         resolve();
       }
@@ -45,8 +48,12 @@ describe('Redis connection forms (real redis-servers)', function () {
   let dir: string;
   let tls: ChildProcess | undefined;
   let secured: ChildProcess | undefined;
+  let master: ChildProcess | undefined;
+  let sentinel: ChildProcess | undefined;
   let tlsPort: number;
   let pwPort: number;
+  let masterPort: number;
+  let sentinelPort: number;
 
   before(async function () {
     dir = await mkdtemp(path.join(os.tmpdir(), 'opentact-redis-forms-'));
@@ -62,11 +69,20 @@ describe('Redis connection forms (real redis-servers)', function () {
     ]);
     pwPort = await freeTcpPort();
     secured = await startServer(['--port', String(pwPort), '--requirepass', 's3cret-pw', '--dir', dir]);
+    masterPort = await freeTcpPort();
+    master = await startServer(['--port', String(masterPort), '--dir', dir]);
+    // A sentinel rewrites its configuration file: it gets one of its own in the directory.
+    sentinelPort = await freeTcpPort();
+    const sentinelConf = path.join(dir, 'sentinel.conf');
+    await writeFile(sentinelConf, `port ${sentinelPort}\nsentinel monitor opentact-master 127.0.0.1 ${masterPort} 1\n`);
+    sentinel = await startServer(['--sentinel', '--dir', dir], sentinelConf);
   });
 
   after(async function () {
     await stop(tls);
     await stop(secured);
+    await stop(sentinel);
+    await stop(master);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -98,5 +114,16 @@ describe('Redis connection forms (real redis-servers)', function () {
     const log = new RecordingLogger();
     expect(await checkEvictionPolicy(config.redis ?? '', log)).to.equal('noeviction');
     expect(log.entries.filter((e) => e.level === 'error')).to.deep.equal([]);
+  });
+
+  it('Redis Sentinel: REDIS_SENTINELS and REDIS_SENTINEL_NAME find the master, which answers; an unknown name is refused', async function () {
+    const config = loadConfig({ REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, REDIS_SENTINEL_NAME: 'opentact-master' });
+    expect(config.redis).to.not.equal(undefined);
+    await pingRedis(config.redis ?? '', AbortSignal.timeout(5000));
+    const log = new RecordingLogger();
+    expect(await checkEvictionPolicy(config.redis ?? '', log)).to.equal('noeviction');
+    const unknown = loadConfig({ REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, REDIS_SENTINEL_NAME: 'no-such-master' });
+    const refused = await pingRedis(unknown.redis ?? '', AbortSignal.timeout(1500)).then(() => 'answered', (error: Error) => error.message);
+    expect(refused).to.not.equal('answered');
   });
 });
