@@ -166,7 +166,8 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   await stasis?.stop();
   // The queue gauges are not needed while the worker drains: their connection closes
   // meanwhile, so a hung Redis costs the drain no more than the worker's own bound.
-  await Promise.all([worker?.stop(Math.max(0, drainEnds - Date.now())), queueStats?.close()]);
+  // The calls are over: their last trail lines are written (within a second) meanwhile too.
+  await Promise.all([worker?.stop(Math.max(0, drainEnds - Date.now())), queueStats?.close(), trails?.close(1000)]);
   await http?.stop();
   redisHealth?.close();
   log.info({}, 'stopped');
