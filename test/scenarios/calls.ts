@@ -8,9 +8,10 @@ import type http from 'node:http';
 import { expect } from 'chai';
 import { startHttpRole } from '../../app/roles/http.js';
 import { AriRecordingFiles } from '../../lib/ari/index.js';
-import { parseApps, type CallControlApp, type DialEndpoints } from '../../lib/config/index.js';
+import { parseApps, type CallControlApp } from '../../lib/config/index.js';
 import type { AriEvent } from '../support/fake-ari/index.js';
-import { Engine } from '../support/engine.js';
+import { Metrics } from '../../lib/metrics/index.js';
+import { Engine, type EngineOptions } from '../support/engine.js';
 import { startServer, type ScriptedServer } from '../support/http-servers.js';
 import { AriProxy } from '../support/phone-line/ari-proxy.js';
 import type { Heard, PhoneCall, PhoneLine } from '../support/phone-line/phone-line.js';
@@ -59,7 +60,7 @@ class World {
   async start(
     startLine: () => Promise<PhoneLine>,
     appList: (w: World) => CallControlApp[],
-    engine: { shutdownGraceMs?: number; says?: readonly string[]; dial?: DialEndpoints; admin?: { username: string; password: string } } = {},
+    engine: Partial<Pick<EngineOptions, 'shutdownGraceMs' | 'says' | 'dial' | 'admin' | 'metrics' | 'trail'>> = {},
   ): Promise<void> {
     this.line = await startLine();
     this.closers.push(() => this.line.close());
@@ -168,6 +169,14 @@ function traceCalls(world: World): void {
     const lines = world.calls.splice(0).map((call, index) => JSON.stringify({ line: world.line.kind, test, call: index, engine: world.engineEvents(call.channelId), caller: call.trace() }));
     await appendFile(file, lines.map((l) => `${l}\n`).join(''));
   });
+}
+
+/** GET on the engine's http role with the operator's credentials; the parsed JSON or text. */
+async function adminGet(world: World, path: string, admin: { username: string; password: string }): Promise<unknown> {
+  const authorization = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`;
+  const response = await fetch(`http://127.0.0.1:${world.engine.http.port}${path}`, { headers: { authorization }, signal: AbortSignal.timeout(5000) });
+  expect(response.status, `GET ${path}`).to.equal(200);
+  return response.headers.get('content-type')?.includes('json') ? response.json() : response.text();
 }
 
 export function callScenarios(startLine: () => Promise<PhoneLine>): void {
@@ -720,6 +729,68 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       } finally {
         await bare.stop();
       }
+    });
+  });
+
+  describe('what the operator sees of a call: its trail and the metrics', function () {
+    const world = new World();
+    const admin = { username: 'operator', password: 'scenario-admin-password' };
+    traceCalls(world);
+
+    before(async function () {
+      await world.start(
+        startLine,
+        (w) =>
+          apps([
+            {
+              uuid: 'app-ops',
+              name: 'Operations',
+              numbers: ['15551230040'],
+              xml: `<Response><Play>${w.prompts.welcome}</Play><Callback url="${w.callbacks.origin}/missing" timeout="1000"><Error tag="fallback"><Play>${w.prompts.sorry}</Play></Error></Callback><Hangup tag="done"/></Response>`,
+            },
+          ]),
+        { admin, metrics: new Metrics(), trail: { ttlSeconds: 3600 } },
+      );
+    });
+
+    after(() => world.close());
+
+    it('a call whose callback fails: /admin/calls lists it and gives its trail; /metrics counts the failed callback and the ending', async function () {
+      const call = await world.call('15551230040');
+      expect((await call.ended()).cause).to.equal(16);
+      await world.engine.role.app.whenIdle();
+      // The trail is written in the background: read it until its last line is there.
+      type Trail = { call: Record<string, unknown>; events: Record<string, unknown>[] };
+      let trail: Trail | undefined;
+      for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        const list = (await adminGet(world, '/admin/calls?did=15551230040', admin)) as { calls: { call: string }[] };
+        const uuid = list.calls[0]?.call;
+        if (uuid === undefined) continue;
+        trail = (await adminGet(world, `/admin/calls/${uuid}`, admin)) as Trail;
+        if (trail.events.some((e) => e['event'] === 'end')) break;
+      }
+      expect(trail?.call).to.include({ did: '15551230040', from: CALLER, channel: call.channelId, reason: 'hangup' });
+      expect(trail?.call['app']).to.deep.equal({ uuid: 'app-ops', name: 'Operations' });
+      const lines = (trail?.events ?? []).map((e) => `${String(e['event'])} ${String(e['path'])}${e['code'] === undefined ? '' : ` ${String(e['code'])}`}`);
+      expect(lines).to.deep.equal([
+        'verb Response/Play[0]',
+        'callback Response/Callback[1] http_status',
+        'failed Response/Callback[1] http_status',
+        'error-branch Response/Callback[1]/Error[0] http_status',
+        'verb Response/Callback[1]/Error[0]/Play[0]',
+        'hangup Response/Hangup[2]',
+        'verb Response/Hangup[2]',
+        'end Response',
+      ]);
+      expect(trail?.events.find((e) => e['event'] === 'callback')).to.include({ status: 404, attempts: 1 });
+      expect(trail?.events.find((e) => e['event'] === 'hangup')).to.include({ cause: 'normal_clearing', tag: 'done' });
+
+      const scrape = (await adminGet(world, '/metrics', admin)) as string;
+      expect(scrape).to.include('opentact_callbacks_total{outcome="error",code="http_status"} 1');
+      expect(scrape).to.include('opentact_verbs_total{verb="Callback",outcome="http_status"} 1');
+      expect(scrape).to.include('opentact_calls_ended_total{reason="hangup"} 1');
+      expect(scrape).to.include('opentact_calls_active 0');
+      await world.expectNothingLeft();
     });
   });
 }
