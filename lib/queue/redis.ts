@@ -240,18 +240,23 @@ export async function pingRedis(target: RedisTarget, signal: AbortSignal): Promi
   if (reason !== undefined) throw new RedisUnavailableError(`Redis at ${redisAddress(target)} is unreachable (${reason})`);
 }
 
+/** A connection for one check: connects when asked, never retries, queues nothing offline. */
+function oneShotClient(target: RedisTarget, connectionName: string): Redis {
+  return createRedis(target, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectionName,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+  });
+}
+
 /** The reason Redis did not answer PING (one line), or undefined when it did. */
 async function probe(target: RedisTarget, signal: AbortSignal): Promise<string | undefined> {
   let client: Redis;
   try {
-    client = createRedis(target, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectionName: 'opentact-ari:probe',
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    });
+    client = oneShotClient(target, 'opentact-ari:probe');
   } catch (error) {
     return messageOf(error);
   }
@@ -336,14 +341,7 @@ export async function checkEvictionPolicy(target: RedisTarget, logger: Logger, t
   const redis = redisAddress(target);
   let client: Redis | undefined;
   try {
-    client = createRedis(target, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectionName: 'opentact-ari:config-check',
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    });
+    client = oneShotClient(target, 'opentact-ari:config-check');
     client.on('error', () => undefined);
     const connected = client;
     const read = (async () => {
