@@ -326,7 +326,7 @@ export async function waitForRedis(target: RedisTarget, options: WaitForRedisOpt
   return false;
 }
 
-/** The eviction policy the queue needs: any other lets Redis drop keys, jobs among them. */
+/** The eviction policy the queue needs; every other one lets Redis drop keys, jobs among them. */
 export const REQUIRED_EVICTION_POLICY = 'noeviction';
 
 /**

@@ -5,7 +5,7 @@ import { fetchWithDeadline } from '../fetch-with-deadline.js';
 import { CALLER_HUNG_UP, NEXT, type Continuation } from '../outcome.js';
 import type { VerbHandler } from './handler.js';
 
-/** Every DTMF key: any of them stops the prompts (barge-in). */
+/** Every DTMF key; each one stops the prompts (barge-in). */
 const ANY_KEY = '0123456789*#ABCD';
 
 /**
