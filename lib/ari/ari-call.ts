@@ -45,6 +45,8 @@ export interface AriCallOptions {
   readonly onAudio?: () => void;
   /** Called when the flow asks for the hang-up (before ARI is asked), with its cause. */
   readonly onHangup?: (request: HangupRequest) => void;
+  /** Called once when the channel is up (answered by the flow or found up). */
+  readonly onLive?: () => void;
 }
 
 type DigitListener = (digit: string) => void;
@@ -81,11 +83,14 @@ export class AriCall implements Call {
   private readonly recorder: ChannelRecorder;
   private readonly onAudio: (() => void) | undefined;
   private readonly onHangup: ((request: HangupRequest) => void) | undefined;
+  private readonly onLive: (() => void) | undefined;
+  private cause: number | undefined;
 
   constructor(options: AriCallOptions) {
     this.channelId = options.channel.id;
     this.onAudio = options.onAudio;
     this.onHangup = options.onHangup;
+    this.onLive = options.onLive;
     this.rest = options.rest;
     this.log = options.log;
     this.identity = { call: options.call, sca: options.sca, from: options.from, tn: options.tn };
@@ -116,6 +121,11 @@ export class AriCall implements Call {
     return this.why;
   }
 
+  /** The Q.850 cause Asterisk gave when the channel hung up or was destroyed, if it did. */
+  get hangupCause(): number | undefined {
+    return this.cause;
+  }
+
   /** Ids of the playbacks still waited for (checked after a reconnection). */
   get pendingPlaybacks(): string[] {
     return [...this.playbacks.keys()];
@@ -138,10 +148,11 @@ export class AriCall implements Call {
         this.recorder.handle(event);
         return;
       case 'ChannelStateChange':
-        if (event.channel?.state === 'Up') this.state = 'live';
+        if (event.channel?.state === 'Up') this.becomeLive();
         return;
       default: {
         const reason = ENDING_EVENTS[event.type];
+        if (reason !== undefined && this.cause === undefined && event.cause !== undefined) this.cause = event.cause;
         if (reason !== undefined) this.end(this.hangingUp ? 'hung up by the flow' : reason);
       }
     }
@@ -162,7 +173,13 @@ export class AriCall implements Call {
   async answer(): Promise<void> {
     if (this.state === 'live') return;
     await this.channelRequest(() => this.rest.answer(this.channelId));
+    this.becomeLive();
+  }
+
+  private becomeLive(): void {
+    if (this.state === 'live') return;
     this.state = 'live';
+    this.onLive?.();
   }
 
   async play(media: MediaRef, opts: PlayOptions): Promise<InterruptResult> {

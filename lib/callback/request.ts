@@ -50,7 +50,7 @@ export function buildRequest(spec: FetchSpec, options: BuildOptions): OutgoingRe
   if (spec.body) {
     url = new URL(base);
     url.hash = '';
-    body = JSON.stringify(spec.app === undefined ? { ...spec.fields } : { ...spec.fields, app: spec.app });
+    body = JSON.stringify(spec.payload ?? (spec.app === undefined ? { ...spec.fields } : { ...spec.fields, app: spec.app }));
     headers['content-type'] = 'application/json';
   } else {
     url = withQueryFields(base, spec.fields);

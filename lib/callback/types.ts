@@ -24,6 +24,8 @@ export interface FetchSpec {
   /** call, sca, state, from, tn, and tag/dtmf when present. */
   readonly fields: Readonly<Record<string, string>>;
   readonly app?: AppPayload;
+  /** With `body`: sent as the whole JSON body instead of `fields` and `app` (call events). */
+  readonly payload?: { readonly [key: string]: JsonValue };
   /** Names the signing secret (the app's UUID); absent when the app signs nothing. */
   readonly signingKeyId?: string;
   /** Absolute deadline, epoch ms: no attempt starts that cannot finish before it. */

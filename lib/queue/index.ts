@@ -16,7 +16,7 @@ export {
   type CallbackWorkerOptions,
   type QueueConfig,
 } from './options.js';
-export { jobIdFor, replyChannel, progressChannel, cancelChannel, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, DEFAULT_CONCURRENCY, ENGINE_QUEUES } from './names.js';
+export { jobIdFor, replyChannel, progressChannel, cancelChannel, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, DEFAULT_CONCURRENCY, ENGINE_QUEUES, EVENTS_QUEUE_NAME } from './names.js';
 export { QueueFetchError, RedisUnavailableError, JobLostError } from './errors.js';
 export {
   parseReply,

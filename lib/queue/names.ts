@@ -4,12 +4,14 @@ export const DEFAULT_PREFIX = 'opentact';
 export const DEFAULT_QUEUE_NAME = 'callbacks';
 export const DEFAULT_CONCURRENCY = 50;
 export const JOB_NAME = 'fetch';
+/** The queue of call events (spec §6) for the apps' `events_url`. */
+export const EVENTS_QUEUE_NAME = 'events';
 
 /**
  * Every queue the engine has, by name (each under QUEUE_PREFIX): what the queue dashboard
- * shows. A new queue (the events queue of the operations issue) is added here by name.
+ * shows. A new queue is added here by name.
  */
-export const ENGINE_QUEUES: readonly string[] = [DEFAULT_QUEUE_NAME];
+export const ENGINE_QUEUES: readonly string[] = [DEFAULT_QUEUE_NAME, EVENTS_QUEUE_NAME];
 
 /**
  * The job id of one fetch: deterministic per call and step, so enqueueing the same fetch

@@ -60,7 +60,7 @@ describe('http role: the queue dashboard at /admin/queues (Basic auth)', functio
     expect(log.entries.find((e) => e.msg === 'serving the queue dashboard to ADMIN_USERNAME')?.obj).to.deep.equal({
       path: QUEUE_DASHBOARD_PATH,
       prefix,
-      queues: ['callbacks'],
+      queues: ['callbacks', 'events'],
     });
   });
 
@@ -80,9 +80,11 @@ describe('http role: the queue dashboard at /admin/queues (Basic auth)', functio
     const apiOk = await get(api, basic(ADMIN.username, ADMIN.password));
     expect(apiOk.status).to.equal(200);
     const body = (await apiOk.json()) as { queues: { name: string; counts: Record<string, number>; readOnlyMode: boolean }[] };
-    expect(body.queues.map((q) => q.name)).to.deep.equal(['callbacks']);
-    expect(body.queues[0]?.counts['failed']).to.equal(1);
-    expect(body.queues[0]?.readOnlyMode).to.equal(false);
+    // Every queue of the engine: the callbacks and the call events.
+    expect(body.queues.map((q) => q.name)).to.deep.equal(['callbacks', 'events']);
+    const callbacks = body.queues.find((q) => q.name === 'callbacks');
+    expect(callbacks?.counts['failed']).to.equal(1);
+    expect(callbacks?.readOnlyMode).to.equal(false);
   });
 
   it('asks for the credentials before a 404 anywhere else under /admin', async function () {
