@@ -6,6 +6,7 @@ import { ENGINE_QUEUES, waitForRedis } from '../../lib/queue/index.js';
 import { Metrics } from '../../lib/metrics/index.js';
 import { QueueStats } from '../../lib/queue/queue-stats.js';
 import { CallTrails } from '../../lib/trail/index.js';
+import { DEFAULT_EVENT_RETRY, EventQueue } from '../../lib/events/index.js';
 import { openCallMedia, openMediaStore } from '../media.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../roles/http.js';
 import { startStasisRole, type StasisRole } from '../roles/stasis.js';
@@ -127,10 +128,20 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
     );
   }
   let trails: CallTrails | undefined;
+  let events: EventQueue | undefined;
   if (redisAnswered && runsStasis && config.ari !== undefined && store !== undefined) {
     // Each call's trail, written in the background on a connection of its own (CALL_TRAIL_TTL 0: none).
     if (config.trail.ttlSeconds > 0) {
       trails = new CallTrails({ connection: redis, prefix: config.queue.prefix, ttlSeconds: config.trail.ttlSeconds, log: log.child({ role: 'stasis' }) });
+    }
+    // Call events (spec §6) of the apps with an events_url, queued in the background on a connection of their own.
+    if (config.apps.some((app) => app.eventsUrl !== undefined)) {
+      events = new EventQueue({
+        connection: redis,
+        prefix: config.queue.prefix,
+        retry: { ...DEFAULT_EVENT_RETRY, retryForMs: config.events.retryForMs },
+        log: log.child({ role: 'stasis' }),
+      });
     }
     const media = await openCallMedia(config.speech, config.media, store, config.policy, log.child({ role: 'media' }), metrics);
     stasis = startStasisRole(
@@ -146,6 +157,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         dialEndpoints: config.dial,
         metrics,
         ...(trails === undefined ? {} : { trails }),
+        ...(events === undefined ? {} : { events }),
         ...media,
       },
       log.child({ role: 'stasis' }),
@@ -167,7 +179,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   // The queue gauges are not needed while the worker drains: their connection closes
   // meanwhile, so a hung Redis costs the drain no more than the worker's own bound.
   // The calls are over: their last trail lines are written (within a second) meanwhile too.
-  await Promise.all([worker?.stop(Math.max(0, drainEnds - Date.now())), queueStats?.close(), trails?.close(1000)]);
+  await Promise.all([worker?.stop(Math.max(0, drainEnds - Date.now())), queueStats?.close(), trails?.close(1000), events?.close(1000)]);
   await http?.stop();
   redisHealth?.close();
   log.info({}, 'stopped');

@@ -13,6 +13,7 @@ import {
 import { meteredFetcher, type Metrics } from '../../lib/metrics/index.js';
 import { CallbackQueue, type RedisTarget } from '../../lib/queue/index.js';
 import type { CallTrails } from '../../lib/trail/index.js';
+import type { EventQueue } from '../../lib/events/index.js';
 import { queueFetchers } from '../fetchers.js';
 
 export interface StasisRoleOptions {
@@ -37,6 +38,8 @@ export interface StasisRoleOptions {
   readonly metrics?: Metrics;
   /** Keeps each call's trail in Redis (CALL_TRAIL_TTL); whoever made it closes it after stop(). */
   readonly trails?: CallTrails;
+  /** Sends the call events of the apps with an `events_url`; whoever made it closes it after stop(). */
+  readonly events?: EventQueue;
 }
 
 export interface StasisRole {
@@ -77,6 +80,9 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     ...(options.dialEndpoints === undefined ? {} : { dialEndpoints: options.dialEndpoints }),
     ...(metrics === undefined ? {} : { metrics }),
     ...(options.trails === undefined ? {} : { trails: options.trails }),
+    ...(options.events === undefined ? {} : { events: options.events }),
+    // Signed like the app's callbacks: with its secret, named by its UUID.
+    signingKeyFor: (app) => (options.secrets.get(app.uuid) === undefined ? undefined : app.uuid),
   });
   connection.start(app);
   let stopping: Promise<void> | undefined;

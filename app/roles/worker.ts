@@ -1,6 +1,8 @@
 // The worker role: runs callback fetch jobs from the queue, and nothing else. The CLI
 // (`opentact-ari start --role worker`) starts it and calls stop() on SIGTERM.
 import type { Logger } from '../../lib/flow/ports.js';
+import { DEFAULT_PREFIX as QUEUE_DEFAULTS_PREFIX } from '../../lib/queue/names.js';
+import { EventWorker } from '../../lib/events/index.js';
 import { CallbackWorker, QUEUE_DEFAULTS, type CallbackWorkerOptions } from '../../lib/queue/index.js';
 
 export interface WorkerRole {
@@ -21,17 +23,23 @@ export interface WorkerRole {
 
 export async function startWorkerRole(options: CallbackWorkerOptions, logger: Logger): Promise<WorkerRole> {
   const worker = new CallbackWorker(options, logger);
-  const ready = worker.ready();
+  // Beside the callbacks, the call events (spec §6): delivered by the same processes.
+  const { connection, prefix, policy, secrets } = options;
+  const events = new EventWorker(
+    { connection, prefix: prefix ?? QUEUE_DEFAULTS_PREFIX, policy, secrets, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) },
+    logger,
+  );
+  const ready = Promise.all([worker.ready(), events.ready()]).then(() => undefined);
   ready.catch(() => undefined);
   let stopping: Promise<void> | undefined;
   return {
     ready,
-    state: () => worker.state,
+    state: () => (worker.state === 'ok' ? (events.state === 'ok' ? 'ok' : `events: ${events.state}`) : worker.state),
     stop(graceMs?: number) {
       stopping ??= (async () => {
         const grace = graceMs ?? options.shutdownGraceMs ?? QUEUE_DEFAULTS.shutdownGraceMs;
         logger.info({ graceMs: grace }, 'worker role stopping');
-        await worker.close(grace);
+        await Promise.all([worker.close(grace), events.close(grace)]);
         logger.info({}, 'worker role stopped');
       })();
       return stopping;

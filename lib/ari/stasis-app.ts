@@ -5,10 +5,11 @@ import { randomUUID } from 'node:crypto';
 import type { CallControlApp } from '../config/apps.js';
 import { DEFAULT_DIAL_ENDPOINTS, type DialEndpoints } from '../config/dial-endpoints.js';
 import { normaliseNumber } from '../config/apps.js';
-import type { AudioSource, EventSink, FlowFetcher, Logger, Speech } from '../flow/ports.js';
+import type { AudioSource, EventSink, FlowFetcher, HangupRequest, Logger, Speech } from '../flow/ports.js';
 import { meteredEvents } from '../metrics/flow.js';
 import { Metrics } from '../metrics/metrics.js';
 import type { CallTrails } from '../trail/writer.js';
+import type { EventQueue } from '../events/event-queue.js';
 import { AriCall } from './ari-call.js';
 import { Q850 } from './causes.js';
 import { DIAL_LEG_ARG } from './dial.js';
@@ -40,6 +41,10 @@ export interface StasisAppOptions {
   readonly metrics?: Metrics;
   /** Keeps each call's trail in Redis (CALL_TRAIL_TTL); absent: none is kept. */
   readonly trails?: CallTrails;
+  /** Sends call events (spec §6) to the apps that have an `events_url`; absent: none are sent. */
+  readonly events?: Pick<EventQueue, 'open'>;
+  /** The signing key of an app's events (its UUID when it has a secret), as for its callbacks. */
+  readonly signingKeyFor?: (app: CallControlApp) => string | undefined;
 }
 
 interface LiveCall {
@@ -167,13 +172,41 @@ export class StasisApp implements ConnectionListener {
     const endpoints = { ...(this.options.dialEndpoints ?? DEFAULT_DIAL_ENDPOINTS), ...app.dial };
     const dial = { app: this.options.app, dispatcher: this.dispatcher, ownChannels: this.ownChannels, endpoints };
     const trail = this.options.trails?.open({ call: uuid, did: tn, from: channel.caller.number, app: { uuid: app.uuid, name: app.name }, channel: channel.id });
-    const onHangup = trail === undefined ? {} : { onHangup: trail.hangup.bind(trail) };
-    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial, onAudio, ...onHangup });
+    const signingKeyId = app.eventsUrl === undefined ? undefined : this.options.signingKeyFor?.(app);
+    const callEvents =
+      app.eventsUrl === undefined
+        ? undefined
+        : this.options.events?.open(
+            { url: app.eventsUrl, ...(signingKeyId === undefined ? {} : { signingKeyId }) },
+            { call: uuid, sca: app.uuid, from: channel.caller.number, tn },
+          );
+    const onHangup = (request: HangupRequest): void => {
+      trail?.hangup(request);
+      callEvents?.engineHangup(request);
+    };
+    const onLive = callEvents === undefined ? {} : { onLive: () => callEvents.live() };
+    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial, onAudio, onHangup, ...onLive });
+    if (callEvents !== undefined) {
+      if (call.info.state === 'live') callEvents.live();
+      else callEvents.ringing();
+      // The caller's side ending (the flow's own hang-up is told by onHangup first).
+      call.ended.addEventListener(
+        'abort',
+        () => {
+          const why = call.endReason;
+          // The engine ending the call without a hang-up request of the flow's (its flow over, a shutdown).
+          if (why === 'the flow finished' || why === 'shutting down') callEvents.engineHangup({ cause: 'normal_clearing', reason: why });
+          else callEvents.callerHangup(call.hangupCause, why);
+        },
+        { once: true },
+      );
+    }
     this.dispatcher.register(channel.id, (event) => call.handle(event));
     log.info({ from: channel.caller.number }, 'call started');
     const sinks: EventSink[] = [];
     if (metrics !== undefined) sinks.push(meteredEvents(metrics));
     if (trail !== undefined) sinks.push(trail);
+    if (callEvents !== undefined) sinks.push(callEvents);
     const fanOut: EventSink = { emit: (event) => sinks.forEach((sink) => sink.emit(event)) };
     const events = sinks.length === 0 ? {} : { events: fanOut };
     metrics?.callsActive.inc();
@@ -194,6 +227,7 @@ export class StasisApp implements ConnectionListener {
       .finally(() => {
         metrics?.callsActive.dec();
         call.end('the flow finished');
+        callEvents?.destroyed(call.endReason);
         this.dispatcher.unregister(channel.id);
         this.calls.delete(channel.id);
       });
