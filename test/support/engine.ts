@@ -17,6 +17,7 @@ import { directoryLocator, httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_
 import type { Metrics } from '../../lib/metrics/index.js';
 import { CallbackWorker } from '../../lib/queue/index.js';
 import { CallTrails } from '../../lib/trail/index.js';
+import { DEFAULT_EVENT_RETRY, EventQueue, EventWorker, type EventRetry } from '../../lib/events/index.js';
 import { EspeakEngine, saysOf, TtsSpeech } from '../../lib/tts/index.js';
 import type { FlowDocument, Voice } from '../../lib/xml/index.js';
 import { sharedRedisUrl } from './redis.js';
@@ -53,12 +54,22 @@ export interface EngineOptions {
    * serves it at /admin/calls with `admin`.
    */
   readonly trail?: { readonly ttlSeconds: number; readonly maxEvents?: number };
+  /**
+   * Sends call events (the apps' `events_url`) through the `events` queue under `prefix`,
+   * with an events worker, as `start` does; `retry` for a short backoff, `requestTimeoutMs`
+   * for one POST.
+   */
+  readonly events?: { readonly retry?: Partial<EventRetry>; readonly requestTimeoutMs?: number };
+  /** Signing secrets by app UUID (SIGNING_SECRETS / an app's `secret`); default none. */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export class Engine {
   role!: StasisRole;
   /** The call trails' writer, when `trail` was asked for. */
   trails: CallTrails | undefined;
+  /** The call events' queue, when `events` was asked for. */
+  events: EventQueue | undefined;
   http!: HttpRole;
   store!: MediaStore;
   speech!: TtsSpeech;
@@ -115,8 +126,10 @@ export class Engine {
     for (const say of documents.flatMap((document) => saysOf(document))) this.labels.set(this.sayUri(say.text, say.voice), `say:${say.text}`);
     for (const text of options.says ?? []) this.labels.set(this.sayUri(text), `say:${text}`);
 
+    const table = options.secrets ?? {};
+    const secrets = { get: (keyId: string) => table[keyId] };
     const worker = await CallbackWorker.start(
-      { connection: redisUrl, prefix: options.prefix, concurrency: options.workerConcurrency ?? 50, policy, secrets: { get: () => undefined } },
+      { connection: redisUrl, prefix: options.prefix, concurrency: options.workerConcurrency ?? 50, policy, secrets },
       logger,
     );
     this.closers.push(() => worker.close());
@@ -125,13 +138,22 @@ export class Engine {
       this.trails = trails;
       this.closers.push(() => trails.close());
     }
+    if (options.events !== undefined) {
+      const { retry, requestTimeoutMs } = options.events;
+      const eventWorker = new EventWorker({ connection: redisUrl, prefix: options.prefix, policy, secrets, ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) }, logger);
+      await eventWorker.ready();
+      this.closers.push(() => eventWorker.close(1000));
+      const events = new EventQueue({ connection: redisUrl, prefix: options.prefix, retry: { ...DEFAULT_EVENT_RETRY, ...retry }, log: logger });
+      this.events = events;
+      this.closers.push(() => events.close());
+    }
     this.role = startStasisRole(
       {
         ari: { ...options.ari, app: options.app, requestTimeoutMs: options.requestTimeoutMs ?? 2000, maxConnections: 50 },
         apps: options.apps,
         redis: redisUrl,
         queuePrefix: options.prefix,
-        secrets: { get: () => undefined },
+        secrets,
         maxBytes: 256 * 1024,
         maxDocumentsPerCall: 100,
         shutdownGraceMs: options.shutdownGraceMs ?? 1000,
@@ -141,6 +163,7 @@ export class Engine {
         ...(options.dial === undefined ? {} : { dialEndpoints: options.dial }),
         ...metrics,
         ...(this.trails === undefined ? {} : { trails: this.trails }),
+        ...(this.events === undefined ? {} : { events: this.events }),
       },
       logger,
     );

@@ -10,7 +10,7 @@ import { parseApps, type CallControlApp } from '../../../lib/config/index.js';
 import type { MediaStore, RemoteAudio } from '../../../lib/media/index.js';
 import type { Metrics } from '../../../lib/metrics/index.js';
 import type { Voice } from '../../../lib/xml/index.js';
-import { Engine } from '../../support/engine.js';
+import { Engine, type EngineOptions } from '../../support/engine.js';
 import { FakeAri, type FakeAriOptions, type RecordedAriRequest } from '../../support/fake-ari/index.js';
 import { startServer, type ScriptedHandler, type ScriptedServer } from '../../support/http-servers.js';
 import { uniquePrefix } from '../../support/redis.js';
@@ -61,6 +61,10 @@ export interface SuiteOptions {
   readonly trail?: { readonly ttlSeconds: number; readonly maxEvents?: number };
   /** ADMIN_USERNAME / ADMIN_PASSWORD for the http role's /admin. */
   readonly admin?: { readonly username: string; readonly password: string };
+  /** Call events through the events queue and an events worker (see EngineOptions.events). */
+  readonly events?: EngineOptions['events'];
+  /** Signing secrets by app UUID. */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 /** What a GET of a media URL answered, as Asterisk's media cache would see it. */
@@ -159,6 +163,8 @@ export class AriSuite {
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.trail === undefined ? {} : { trail: options.trail }),
       ...(options.admin === undefined ? {} : { admin: options.admin }),
+      ...(options.events === undefined ? {} : { events: options.events }),
+      ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
     });
     this.closers.push(() => this.engine.close());
     await this.fake.waitForApplication(APP_NAME, 5000);
