@@ -111,8 +111,10 @@ export class EventWorker {
    */
   close(graceMs = 5000): Promise<void> {
     this.closing ??= (async () => {
-      const closed = this.worker.close(false);
-      if (!(await settledWithin(closed, Math.max(graceMs, CLOSE_TIMEOUT_MS)))) {
+      // Forced when Redis is away: nothing could be written anyway, and a polite close waits for it.
+      const force = !this.redis.ready;
+      const closed = this.worker.close(force);
+      if (!(await settledWithin(closed, force ? CLOSE_TIMEOUT_MS : Math.max(graceMs, CLOSE_TIMEOUT_MS)))) {
         await settledWithin(this.worker.close(true), CLOSE_TIMEOUT_MS);
         await settledWithin(this.worker.disconnect(), CLOSE_TIMEOUT_MS);
       }
