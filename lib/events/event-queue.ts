@@ -4,10 +4,10 @@
 // away they are kept, up to a bound (10 000 by default); beyond it new events are
 // dropped and counted, and the outage and what it dropped are logged once.
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../flow/ports.js';
 import { EVENTS_QUEUE_NAME } from '../queue/names.js';
-import { createRedis, messageOf, redisAddress, settledWithin, type RedisTarget } from '../queue/redis.js';
+import { RedisBacklog } from '../queue/redis-backlog.js';
+import { settledWithin, type RedisTarget } from '../queue/redis.js';
 import { CallEvents, type CallEvent, type CallEventsStart, type EventOutlet, type EventTarget } from './call-events.js';
 import { attemptsFor, DEFAULT_EVENT_RETRY, type EventRetry } from './retry.js';
 
@@ -42,48 +42,45 @@ export interface EventQueueOptions {
 export class EventQueue implements EventOutlet {
   readonly attempts: number;
   private readonly retry: EventRetry;
-  private readonly maxBuffer: number;
-  private readonly client: Redis;
   private readonly queue: Queue;
-  private readonly log: Logger;
-  private readonly address: string;
-  private pending: EventJobData[] = [];
-  private flushing = false;
-  private scheduled = false;
-  private down = false;
-  private dropped = 0;
-  private droppedTotal = 0;
-  private closed = false;
-  private readonly idle: (() => void)[] = [];
+  private readonly pending: RedisBacklog<EventJobData>;
 
   constructor(options: EventQueueOptions) {
     this.retry = options.retry ?? DEFAULT_EVENT_RETRY;
     this.attempts = attemptsFor(this.retry);
-    this.maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
-    this.log = options.log;
-    this.address = redisAddress(options.connection);
-    this.client = createRedis(options.connection, {
-      // Nothing waits in ioredis's own queue: this class keeps what is pending.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
+    this.pending = new RedisBacklog<EventJobData>({
+      connection: options.connection,
       connectionName: `${options.prefix}:events`,
-      retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
-      disconnectTimeout: 200,
+      maxItems: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
+      batchSize: BATCH,
+      log: options.log,
+      messages: {
+        full: 'call events: buffer full while Redis is away; dropping events until it is back',
+        unreachable: 'call events: Redis is unreachable; keeping events in memory until it is back',
+        back: 'call events: queueing to Redis again',
+        lostAtClose: 'call events: Redis did not take the last events before shutdown; they are lost',
+      },
+      write: async (batch) => {
+        const jobs = batch.map((data) => ({ name: data.event.type, data, opts: this.jobOptions(data) }));
+        // Kept for the next try when it fails or takes too long: the same job ids, so nothing is added twice.
+        const added = this.queue.addBulk(jobs);
+        if (!(await settledWithin(added, ADD_TIMEOUT_MS))) throw new Error(`Redis did not take the events within ${ADD_TIMEOUT_MS} ms`);
+        await added;
+        return 'written';
+      },
     });
-    this.client.on('error', (error: Error) => this.outage(error));
-    this.client.on('ready', () => this.schedule());
-    this.queue = new Queue(EVENTS_QUEUE_NAME, { connection: this.client, prefix: options.prefix });
-    this.queue.on('error', (error: Error) => this.outage(error));
+    this.queue = new Queue(EVENTS_QUEUE_NAME, { connection: this.pending.client, prefix: options.prefix });
+    this.queue.on('error', (error: Error) => this.pending.outage(error));
   }
 
   /** Events not yet in Redis. */
   get backlog(): number {
-    return this.pending.length;
+    return this.pending.size;
   }
 
   /** Events dropped since the start because the buffer was full. */
   get droppedEvents(): number {
-    return this.droppedTotal;
+    return this.pending.droppedTotal;
   }
 
   /** Starts a call's events (sends `init`). */
@@ -93,41 +90,19 @@ export class EventQueue implements EventOutlet {
 
   /** Never throws, never waits. */
   send(event: CallEvent, target: EventTarget): void {
-    if (this.closed) return;
-    if (this.pending.length >= this.maxBuffer) {
-      if (this.dropped === 0) this.log.warn({ redis: this.address, buffered: this.pending.length }, 'call events: buffer full while Redis is away; dropping events until it is back');
-      this.dropped += 1;
-      this.droppedTotal += 1;
-      return;
-    }
     const { initialMs, maxMs } = this.retry;
-    this.pending.push({ event, url: target.url, ...(target.signingKeyId === undefined ? {} : { signingKeyId: target.signingKeyId }), backoff: { initialMs, maxMs } });
-    this.schedule();
+    this.pending.push([{ event, url: target.url, ...(target.signingKeyId === undefined ? {} : { signingKeyId: target.signingKeyId }), backoff: { initialMs, maxMs } }]);
   }
 
   /** Resolves true once every event so far is in Redis, false if that takes longer than `withinMs`. */
   whenQueued(withinMs = 1000): Promise<boolean> {
-    if (this.pending.length === 0 && !this.flushing && !this.scheduled) return Promise.resolve(true);
-    return settledWithin(new Promise<void>((resolve) => this.idle.push(resolve)), withinMs).then((settled) => settled && this.pending.length === 0);
+    return this.pending.whenWritten(withinMs);
   }
 
   /** Adds what is pending (within `withinMs`), then closes; later events are ignored. */
-  async close(withinMs = 1000): Promise<void> {
-    await this.whenQueued(withinMs);
-    this.closed = true;
-    if (this.pending.length > 0) this.log.warn({ redis: this.address, events: this.pending.length }, 'call events: Redis did not take the last events before shutdown; they are lost');
-    this.pending = [];
-    await settledWithin(this.queue.close(), withinMs);
-    if (this.client.status === 'ready') await settledWithin(this.client.quit(), withinMs);
-    this.client.disconnect();
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.flushing || this.pending.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
+  close(withinMs = 1000): Promise<void> {
+    return this.pending.close(withinMs, async () => {
+      await settledWithin(this.queue.close(), withinMs);
     });
   }
 
@@ -139,49 +114,5 @@ export class EventQueue implements EventOutlet {
       removeOnComplete: EVENTS_KEEP_COMPLETED,
       removeOnFail: EVENTS_KEEP_FAILED,
     };
-  }
-
-  private async flush(): Promise<void> {
-    if (this.flushing || this.client.status !== 'ready') return; // 'ready' schedules the next try
-    this.flushing = true;
-    try {
-      while (this.pending.length > 0 && this.client.status === 'ready') {
-        const batch = this.pending.slice(0, BATCH);
-        const jobs = batch.map((data) => ({ name: data.event.type, data, opts: this.jobOptions(data) }));
-        let failed: unknown;
-        const added = this.queue.addBulk(jobs).then(
-          () => undefined,
-          (error: unknown) => {
-            failed = error;
-          },
-        );
-        if (!(await settledWithin(added, ADD_TIMEOUT_MS))) failed = new Error(`Redis did not take the events within ${ADD_TIMEOUT_MS} ms`);
-        if (failed !== undefined) {
-          // Kept for the next try: the same job ids, so nothing is added twice.
-          this.outage(failed);
-          if (this.client.status === 'ready') await new Promise((resolve) => setTimeout(resolve, 500));
-          continue;
-        }
-        this.pending.splice(0, batch.length);
-        this.recovered();
-      }
-    } finally {
-      this.flushing = false;
-    }
-    if (this.pending.length === 0) for (const resolve of this.idle.splice(0)) resolve();
-    else if (this.client.status === 'ready') this.schedule();
-  }
-
-  private outage(error: unknown): void {
-    if (this.down) return;
-    this.down = true;
-    this.log.warn({ redis: this.address, reason: messageOf(error), buffered: this.pending.length }, 'call events: Redis is unreachable; keeping events in memory until it is back');
-  }
-
-  private recovered(): void {
-    if (!this.down && this.dropped === 0) return;
-    this.log.info({ redis: this.address, dropped: this.dropped }, 'call events: queueing to Redis again');
-    this.down = false;
-    this.dropped = 0;
   }
 }

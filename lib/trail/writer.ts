@@ -3,9 +3,9 @@
 // RPUSH/EXPIRE/SET/ZADD per turn of the event loop). While Redis is away the queue is
 // kept, up to a bound; beyond it new writes are dropped and counted. Trouble is logged
 // once per outage.
-import type { Redis } from 'ioredis';
 import type { EventSink, FlowEvent, HangupRequest, Logger } from '../flow/ports.js';
-import { createRedis, messageOf, redisAddress, settledWithin, type RedisTarget } from '../queue/redis.js';
+import { RedisBacklog } from '../queue/redis-backlog.js';
+import type { RedisTarget } from '../queue/redis.js';
 import { Timeline, type TimelineLine } from '../simulator/timeline.js';
 import { DEFAULT_MAX_EVENTS, trailKeys, type TrailKeys, type TrailSummary } from './keys.js';
 
@@ -43,44 +43,43 @@ export class CallTrails {
   readonly keys: TrailKeys;
   readonly ttlSeconds: number;
   readonly maxEvents: number;
-  private readonly maxBacklog: number;
-  private readonly client: Redis;
-  private readonly log: Logger;
-  private readonly address: string;
-  private pending: Command[] = [];
-  private flushing = false;
-  private scheduled = false;
-  private down = false;
-  private lost = 0;
+  private readonly pending: RedisBacklog<Command>;
   private refusedLogged = false;
-  private closed = false;
-  private readonly idle: (() => void)[] = [];
 
   constructor(options: CallTrailsOptions) {
     this.keys = trailKeys(options.prefix);
     this.ttlSeconds = options.ttlSeconds;
     this.maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
-    this.maxBacklog = options.maxBacklog ?? DEFAULT_MAX_BACKLOG;
-    this.log = options.log;
-    this.address = redisAddress(options.connection);
-    this.client = createRedis(options.connection, {
-      // A command never waits in ioredis's own queue: this writer keeps what is pending.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
+    const { log } = options;
+    this.pending = new RedisBacklog<Command>({
+      connection: options.connection,
       connectionName: `${options.prefix}:trail`,
-      retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
-      disconnectTimeout: 200,
-    });
-    this.client.on('error', (error: Error) => this.outage(error));
-    this.client.on('ready', () => {
-      this.recovered();
-      this.schedule();
+      maxItems: options.maxBacklog ?? DEFAULT_MAX_BACKLOG,
+      batchSize: BATCH,
+      log,
+      messages: {
+        full: 'call trail: backlog full while Redis is away; dropping trail lines until it is back',
+        unreachable: 'call trail: Redis is unreachable; keeping trail lines in memory until it is back',
+        back: 'call trail: writing to Redis again',
+        lostAtClose: 'call trail: Redis did not take the last trail lines before shutdown',
+      },
+      write: async (batch, client) => {
+        const results = await client.pipeline(batch.map((command) => [...command])).exec();
+        const failed = results?.find(([error]) => error !== null)?.[0];
+        if (!failed) return 'written';
+        // The batch did not reach Redis: it is kept for the reconnection.
+        if (failed.message.includes('Connection is closed') || failed.message.includes("Stream isn't writeable")) return 'kept';
+        // Once per process: a Redis that refuses one write (out of memory, a wrong key type) refuses the next ones alike.
+        if (!this.refusedLogged) log.warn({ reason: failed.message }, 'call trail: Redis refused a trail write (logged once)');
+        this.refusedLogged = true;
+        return 'refused';
+      },
     });
   }
 
   /** Commands not yet written (the in-memory backlog). */
   get backlog(): number {
-    return this.pending.length;
+    return this.pending.size;
   }
 
   /** Starts a call's trail: its summary, and its place in the indexes. */
@@ -90,101 +89,20 @@ export class CallTrails {
 
   /** Queues commands; never throws, never waits. */
   write(commands: readonly Command[]): void {
-    if (this.closed) return;
-    const room = this.maxBacklog - this.pending.length;
-    if (room < commands.length) {
-      if (this.lost === 0) {
-        this.log.warn({ redis: this.address, backlog: this.pending.length }, 'call trail: backlog full while Redis is away; dropping trail lines until it is back');
-      }
-      this.lost += commands.length - Math.max(0, room);
-      if (room <= 0) return;
-      this.pending.push(...commands.slice(0, room));
-    } else {
-      this.pending.push(...commands);
-    }
-    this.schedule();
+    this.pending.push(commands);
   }
 
   /** Resolves true once every line queued so far is written, false if that takes longer than `withinMs`. */
   whenWritten(withinMs = 1000): Promise<boolean> {
-    if (this.pending.length === 0 && !this.flushing && !this.scheduled) return Promise.resolve(true);
-    return settledWithin(new Promise<void>((resolve) => this.idle.push(resolve)), withinMs).then((settled) => settled && this.pending.length === 0);
+    return this.pending.whenWritten(withinMs);
   }
 
   /**
    * Writes what is pending (within `withinMs`, whatever Redis does), then closes the
    * connection; later writes are ignored.
    */
-  async close(withinMs = 1000): Promise<void> {
-    await this.whenWritten(withinMs);
-    this.closed = true;
-    if (this.pending.length > 0) this.log.warn({ redis: this.address, lines: this.pending.length }, 'call trail: Redis did not take the last trail lines before shutdown');
-    this.pending = [];
-    if (this.client.status === 'ready') await settledWithin(this.client.quit(), withinMs);
-    this.client.disconnect();
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.flushing || this.pending.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.flushing) return;
-    if (this.client.status !== 'ready') return; // 'ready' schedules the next attempt
-    this.flushing = true;
-    try {
-      while (this.pending.length > 0 && this.client.status === 'ready') {
-        const batch = this.pending.slice(0, BATCH);
-        let results: [Error | null, unknown][] | null;
-        try {
-          results = await this.client.pipeline(batch.map((command) => [...command])).exec();
-        } catch (error) {
-          this.outage(error);
-          break;
-        }
-        this.pending.splice(0, batch.length);
-        const failed = results?.find(([error]) => error !== null)?.[0];
-        if (failed) {
-          if (failed.message.includes('Connection is closed') || failed.message.includes("Stream isn't writeable")) {
-            // The batch did not reach Redis: it is kept for the reconnection.
-            this.pending.unshift(...batch);
-            const over = this.pending.length - this.maxBacklog;
-            if (over > 0) {
-              this.pending.splice(this.maxBacklog, over);
-              this.lost += over;
-            }
-            this.outage(failed);
-            break;
-          }
-          // Once per process: a Redis that refuses one write (out of memory, a wrong key type) refuses the next ones alike.
-          if (!this.refusedLogged) this.log.warn({ redis: this.address, reason: failed.message }, 'call trail: Redis refused a trail write (logged once)');
-          this.refusedLogged = true;
-        }
-        this.recovered();
-      }
-    } finally {
-      this.flushing = false;
-    }
-    if (this.pending.length === 0) for (const resolve of this.idle.splice(0)) resolve();
-    else if (this.client.status === 'ready') this.schedule();
-  }
-
-  private outage(error: unknown): void {
-    if (this.down) return;
-    this.down = true;
-    this.log.warn({ redis: this.address, reason: messageOf(error) }, 'call trail: Redis is unreachable; keeping trail lines in memory until it is back');
-  }
-
-  private recovered(): void {
-    if (!this.down && this.lost === 0) return;
-    this.log.info({ redis: this.address, dropped: this.lost }, 'call trail: writing to Redis again');
-    this.down = false;
-    this.lost = 0;
+  close(withinMs = 1000): Promise<void> {
+    return this.pending.close(withinMs);
   }
 }
 
