@@ -6,6 +6,7 @@ import { ENGINE_QUEUES, waitForRedis } from '../../lib/queue/index.js';
 import { Metrics } from '../../lib/metrics/index.js';
 import { QueueStats } from '../../lib/queue/queue-stats.js';
 import { CallTrails } from '../../lib/trail/index.js';
+import { CallStates } from '../../lib/session/index.js';
 import { DEFAULT_EVENT_RETRY, EventQueue } from '../../lib/events/index.js';
 import { openCallMedia, openMediaStore } from '../media.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../roles/http.js';
@@ -128,11 +129,16 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
     );
   }
   let trails: CallTrails | undefined;
+  let states: CallStates | undefined;
   let events: EventQueue | undefined;
   if (redisAnswered && runsStasis && config.ari !== undefined && store !== undefined) {
     // Each call's trail, written in the background on a connection of its own (CALL_TRAIL_TTL 0: none).
     if (config.trail.ttlSeconds > 0) {
       trails = new CallTrails({ connection: redis, prefix: config.queue.prefix, ttlSeconds: config.trail.ttlSeconds, log: log.child({ role: 'stasis' }) });
+    }
+    // Each live call's state, so that the next process resumes it after a crash or a deploy (CALL_STATE_TTL 0: none).
+    if (config.callState.ttlSeconds > 0) {
+      states = new CallStates({ connection: redis, prefix: config.queue.prefix, ttlSeconds: config.callState.ttlSeconds, log: log.child({ role: 'stasis' }) });
     }
     // Call events (spec §6) of the apps with an events_url, queued in the background on a connection of their own.
     if (config.apps.some((app) => app.eventsUrl !== undefined)) {
@@ -158,6 +164,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         metrics,
         ...(trails === undefined ? {} : { trails }),
         ...(events === undefined ? {} : { events }),
+        ...(states === undefined ? {} : { states }),
         ...media,
       },
       log.child({ role: 'stasis' }),
@@ -176,6 +183,8 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   // One grace period for the whole drain: the worker gets what the calls left of it.
   const drainEnds = Date.now() + config.shutdownGraceMs;
   await stasis?.stop();
+  // The calls handed over are saved: the next process may take them at once.
+  await states?.close(1000);
   // The queue gauges are not needed while the worker drains: their connection closes
   // meanwhile, so a hung Redis costs the drain no more than the worker's own bound.
   // The calls are over: their last trail lines are written (within a second) meanwhile too.

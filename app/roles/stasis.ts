@@ -14,6 +14,7 @@ import { meteredFetcher, type Metrics } from '../../lib/metrics/index.js';
 import { CallbackQueue, type RedisTarget } from '../../lib/queue/index.js';
 import type { CallTrails } from '../../lib/trail/index.js';
 import type { EventQueue } from '../../lib/events/index.js';
+import type { CallStates } from '../../lib/session/index.js';
 import { queueFetchers } from '../fetchers.js';
 
 export interface StasisRoleOptions {
@@ -40,6 +41,10 @@ export interface StasisRoleOptions {
   readonly trails?: CallTrails;
   /** Sends the call events of the apps with an `events_url`; whoever made it closes it after stop(). */
   readonly events?: EventQueue;
+  /** Saves each call's state so that a restart loses no call; whoever made it closes it after stop(). */
+  readonly states?: CallStates;
+  /** How often the application's channels are checked for calls nobody runs (default 2 s). */
+  readonly sweepIntervalMs?: number;
 }
 
 export interface StasisRole {
@@ -81,6 +86,9 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     ...(metrics === undefined ? {} : { metrics }),
     ...(options.trails === undefined ? {} : { trails: options.trails }),
     ...(options.events === undefined ? {} : { events: options.events }),
+    ...(options.states === undefined ? {} : { states: options.states }),
+    maxDocumentBytes: options.maxBytes,
+    ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
     // Signed like the app's callbacks: with its secret, named by its UUID.
     signingKeyFor: (app) => (options.secrets.get(app.uuid) === undefined ? undefined : app.uuid),
   });

@@ -47,6 +47,8 @@ export interface AriCallOptions {
   readonly onHangup?: (request: HangupRequest) => void;
   /** Called once when the channel is up (answered by the flow or found up). */
   readonly onLive?: () => void;
+  /** Called as each playback of the flow's audio is asked for, with its id. */
+  readonly onPlayback?: (playbackId: string) => void;
 }
 
 type DigitListener = (digit: string) => void;
@@ -84,6 +86,7 @@ export class AriCall implements Call {
   private readonly onAudio: (() => void) | undefined;
   private readonly onHangup: ((request: HangupRequest) => void) | undefined;
   private readonly onLive: (() => void) | undefined;
+  private readonly onPlayback: ((playbackId: string) => void) | undefined;
   private cause: number | undefined;
 
   constructor(options: AriCallOptions) {
@@ -91,6 +94,7 @@ export class AriCall implements Call {
     this.onAudio = options.onAudio;
     this.onHangup = options.onHangup;
     this.onLive = options.onLive;
+    this.onPlayback = options.onPlayback;
     this.rest = options.rest;
     this.log = options.log;
     this.identity = { call: options.call, sca: options.sca, from: options.from, tn: options.tn };
@@ -291,6 +295,7 @@ export class AriCall implements Call {
           .catch((error: unknown) => this.log.debug({ err: error, playbackId }, 'could not stop a playback'))
           .finally(() => settle.resolve({ digit }));
       });
+      this.onPlayback?.(playbackId);
       this.rest.play(this.channelId, uri, playbackId).then(
         () => this.onAudio?.(),
         (error: unknown) => settle.reject(this.playFailure(error, uri)),

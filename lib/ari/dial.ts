@@ -25,6 +25,16 @@ import { ariVerbFailure } from './verb-failure.js';
 /** Second Stasis argument of a dialled leg: a leg nobody waits for any more is hung up on sight. */
 export const DIAL_LEG_ARG = 'dial';
 
+/**
+ * The start of a dialled leg's channel id: after a restart, a leg found in the
+ * application is known for one (a listing does not show Stasis arguments).
+ */
+const DIAL_LEG_ID_PREFIX = 'dial-';
+
+export function isDialLeg(channelId: string): boolean {
+  return channelId.startsWith(DIAL_LEG_ID_PREFIX);
+}
+
 /** Q.850 causes the legs are hung up with. */
 const CAUSE = { normalClearing: 16, noAnswer: 19, answeredElsewhere: 26 } as const;
 
@@ -96,7 +106,7 @@ class DialSession {
   ) {
     this.log = deps.log;
     this.legs = targets.map((target) => ({
-      id: randomUUID(),
+      id: `${DIAL_LEG_ID_PREFIX}${randomUUID()}`,
       target,
       endpoint: renderEndpoint(deps.endpoints, target),
       inStasis: false,

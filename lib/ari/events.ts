@@ -7,7 +7,8 @@ export interface ChannelSnapshot {
   /** `Ring`, `Up`, … */
   readonly state: string;
   readonly caller: { readonly name: string; readonly number: string };
-  readonly dialplan?: { readonly context: string; readonly exten: string };
+  /** Where the channel is in the dialplan; `app_name` `Stasis` and `app_data` `<app>,<args>` while in an application. */
+  readonly dialplan?: { readonly context: string; readonly exten: string; readonly appName?: string; readonly appData?: string };
 }
 
 export interface PlaybackSnapshot {
@@ -63,7 +64,18 @@ export function parseChannel(value: unknown): ChannelSnapshot | undefined {
     name: text(value['name']),
     state: text(value['state']),
     caller: { name: text(caller['name']), number: text(caller['number']) },
-    ...(dialplan === undefined ? {} : { dialplan: { context: text(dialplan['context']), exten: text(dialplan['exten']) } }),
+    ...(dialplan === undefined ? {} : { dialplan: parseDialplan(dialplan) }),
+  };
+}
+
+function parseDialplan(dialplan: Readonly<Record<string, unknown>>): NonNullable<ChannelSnapshot['dialplan']> {
+  const appName = dialplan['app_name'];
+  const appData = dialplan['app_data'];
+  return {
+    context: text(dialplan['context']),
+    exten: text(dialplan['exten']),
+    ...(typeof appName === 'string' ? { appName } : {}),
+    ...(typeof appData === 'string' ? { appData } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 // gap (their StasisStart was lost too) are reported for adoption.
 import type { Logger } from '../flow/ports.js';
 import type { AriCall } from './ari-call.js';
+import { channelsInApplication } from './app-channels.js';
 import type { AriRest } from './rest.js';
 
 export interface ReconcileResult {
@@ -19,7 +20,7 @@ export async function reconcile(app: string, rest: AriRest, calls: readonly AriC
   const known = new Set(calls.map((call) => call.channelId));
   let present: Set<string> | undefined;
   try {
-    present = new Set(await rest.applicationChannels(app));
+    present = new Set(await channelsInApplication(app, rest, log));
   } catch (error) {
     log.warn({ err: error }, 'cannot list the application channels; checking each call');
   }

@@ -24,6 +24,8 @@ export interface AriRest {
   hangup(channelId: string, reasonCode: number): Promise<void>;
   /** The ids of the channels in the Stasis application. */
   applicationChannels(app: string): Promise<string[]>;
+  /** Every channel Asterisk has (`GET /channels`). */
+  listChannels(): Promise<ChannelSnapshot[]>;
   /** Originates a channel into the Stasis application `app` (it enters it once answered). */
   originate(request: OriginateRequest): Promise<void>;
   /** Ringing to the caller (`POST /channels/{id}/ring`), or stops it. */
@@ -138,6 +140,11 @@ export class ClientRest implements AriRest {
     return Array.isArray(application.channel_ids) ? application.channel_ids.filter((id) => typeof id === 'string') : [];
   }
 
+  async listChannels(): Promise<ChannelSnapshot[]> {
+    const channels: unknown = await this.run('list_channels', 'list channels', (c) => c.channels.list());
+    return Array.isArray(channels) ? channels.map(parseChannel).filter((channel) => channel !== undefined) : [];
+  }
+
   async originate(request: OriginateRequest): Promise<void> {
     const { channelId, endpoint, app, appArgs, callerId, timeoutSeconds } = request;
     const params = { endpoint, app, appArgs, channelId, timeout: timeoutSeconds, ...(callerId === undefined ? {} : { callerId }) };
@@ -199,6 +206,7 @@ export type AriOperation =
   | 'get_channel'
   | 'hangup'
   | 'get_application'
+  | 'list_channels'
   | 'originate'
   | 'ring'
   | 'ring_stop'

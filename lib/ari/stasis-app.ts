@@ -1,16 +1,18 @@
 // The Stasis application: takes each inbound channel (StasisStart), finds its Call
-// Control App by the DID and runs its flow; routes every other event to the call of its
-// channel; reconciles the calls after a reconnection; drains on shutdown.
-import { randomUUID } from 'node:crypto';
+// Control App by the DID and runs its flow (InboundCall); routes every other event to the
+// call of its channel; after a (re)connection, reconciles its calls and takes over the
+// channels of the application that no live process runs (resuming their saved state);
+// drains on shutdown, handing its calls over to the next process.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallControlApp } from '../config/apps.js';
-import { DEFAULT_DIAL_ENDPOINTS, type DialEndpoints } from '../config/dial-endpoints.js';
+import type { DialEndpoints } from '../config/dial-endpoints.js';
 import { normaliseNumber } from '../config/apps.js';
-import type { AudioSource, EventSink, FlowFetcher, HangupRequest, Logger, Speech } from '../flow/ports.js';
-import { meteredEvents } from '../metrics/flow.js';
+import type { AudioSource, FlowFetcher, Logger, Speech } from '../flow/ports.js';
 import { Metrics } from '../metrics/metrics.js';
+import type { CallStates, Claim } from '../session/call-states.js';
 import type { CallTrails } from '../trail/writer.js';
 import type { EventQueue } from '../events/event-queue.js';
-import { AriCall } from './ari-call.js';
+import { parseDocument, XmlError } from '../xml/index.js';
 import { Q850 } from './causes.js';
 import { DIAL_LEG_ARG } from './dial.js';
 import type { ConnectionListener } from './connection.js';
@@ -18,9 +20,11 @@ import { ChannelDispatcher } from './dispatcher.js';
 import type { AppDirectory } from './directory.js';
 import { AriNotFoundError } from './errors.js';
 import type { AriEvent, ChannelSnapshot } from './events.js';
-import { runInboundCall } from './inbound-call.js';
+import { InboundCall, type CallDeps } from './inbound-call.js';
 import { OwnChannels } from './own-channels.js';
 import { reconcile } from './reconcile.js';
+import { channelsInApplication } from './app-channels.js';
+import { isDialLeg } from './dial.js';
 import type { AriRest } from './rest.js';
 
 export interface StasisAppOptions {
@@ -45,23 +49,54 @@ export interface StasisAppOptions {
   readonly events?: Pick<EventQueue, 'open'>;
   /** The signing key of an app's events (its UUID when it has a secret), as for its callbacks. */
   readonly signingKeyFor?: (app: CallControlApp) => string | undefined;
+  /**
+   * Saves each call's state in Redis; with it, calls survive a restart of the process (a
+   * crash, a kill, a deploy). Absent: a drain hangs its calls up after the grace period.
+   */
+  readonly states?: CallStates;
+  /** How often the application's channels are checked for calls nobody runs; default 2 s. */
+  readonly sweepIntervalMs?: number;
+  /** Largest document accepted when reading a saved one back. */
+  readonly maxDocumentBytes?: number;
 }
 
-interface LiveCall {
-  readonly call: AriCall;
-  readonly done: Promise<void>;
-}
+/** How often the application's channels are checked for calls that nobody runs. */
+export const SWEEP_INTERVAL_MS = 2000;
+/** How long a claim waits for Redis. */
+const CLAIM_TIMEOUT_MS = 2000;
 
 export class StasisApp implements ConnectionListener {
   readonly dispatcher = new ChannelDispatcher();
   readonly ownChannels: OwnChannels;
-  private readonly calls = new Map<string, LiveCall>();
-  /** Channels being looked up for adoption after a reconnection. */
-  private readonly adopting = new Set<string>();
+  private readonly calls = new Map<string, InboundCall>();
+  /** Channels being looked up to be taken over (see take). */
+  private readonly taking = new Set<string>();
+  /** Channels whose claim failed, logged once each. */
+  private readonly claimFailed = new Set<string>();
+  private readonly deps: CallDeps;
   private draining = false;
+  private sweeping = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StasisAppOptions) {
     this.ownChannels = options.ownChannels ?? new OwnChannels();
+    this.deps = {
+      ariApp: options.app,
+      rest: options.rest,
+      dispatcher: this.dispatcher,
+      ownChannels: this.ownChannels,
+      fetcherFor: options.fetcherFor,
+      speech: options.speech,
+      audio: options.audio,
+      log: options.log,
+      maxDocuments: options.maxDocuments,
+      ...(options.dialEndpoints === undefined ? {} : { dialEndpoints: options.dialEndpoints }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      ...(options.trails === undefined ? {} : { trails: options.trails }),
+      ...(options.events === undefined ? {} : { events: options.events }),
+      ...(options.signingKeyFor === undefined ? {} : { signingKeyFor: options.signingKeyFor }),
+      ...(options.states === undefined ? {} : { states: options.states }),
+    };
   }
 
   /** Calls whose flow is running. */
@@ -83,33 +118,51 @@ export class StasisApp implements ConnectionListener {
 
   connected(reconnected: boolean): void {
     if (reconnected) void this.reconcile();
+    else if (this.options.states !== undefined) void this.sweep();
+    if (this.options.states !== undefined && this.sweepTimer === undefined && !this.draining) {
+      // Calls of a process that died after this one connected, or that handed them over.
+      this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
+      this.sweepTimer.unref();
+    }
   }
 
   /**
-   * Stops taking calls and lets those in progress go on for up to `graceMs`, then hangs
-   * the rest up (cause 41). A call arriving meanwhile is refused at once with cause 34
-   * (no circuit available: SIP 503), so that the caller's network can retry or fail over,
-   * rather than being left in silence for a second instance that may never see it:
-   * Asterisk delivers an application's channels to the one WebSocket registered under its name.
+   * Stops taking calls: one arriving meanwhile is refused at once with cause 34 (no circuit
+   * available: SIP 503), so that the caller's network can retry or fail over, rather than
+   * being left in silence for a second instance that may never see it: Asterisk delivers
+   * an application's channels to the one WebSocket registered under its name.
+   *
+   * With saved state (a deploy): every call stops at its next verb boundary, without
+   * hanging up; one still inside a verb after `graceMs` is cut there. Their channels stay
+   * in Asterisk for the next process, which resumes them. Without: calls go on for up to
+   * `graceMs`, then the rest are hung up (cause 41).
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
+    clearInterval(this.sweepTimer);
     if (this.calls.size === 0) return;
     const { log } = this.options;
-    log.info({ calls: this.calls.size, graceMs }, 'draining: letting calls in progress finish');
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([this.allDone(), graceOver]);
-    clearTimeout(timer);
+    const handOver = this.options.states !== undefined;
+    if (handOver) {
+      log.info({ calls: this.calls.size, graceMs }, 'draining: handing the calls in progress over at their next verb');
+      for (const call of this.calls.values()) call.handOver();
+    } else {
+      log.info({ calls: this.calls.size, graceMs }, 'draining: letting calls in progress finish');
+    }
+    const grace = AbortSignal.timeout(graceMs);
+    await Promise.race([this.allDone(), sleep(graceMs, undefined, { signal: grace }).catch(() => undefined)]);
     if (this.calls.size === 0) return;
-    log.warn({ calls: this.calls.size }, 'grace period over: hanging up the calls still in progress');
-    await Promise.all(
-      [...this.calls.values()].map(({ call }) =>
-        call.hangup({ cause: 'temporary_failure', reason: 'the engine is shutting down' }).catch(() => call.end('shutting down')),
-      ),
-    );
+    if (handOver) {
+      log.warn({ calls: this.calls.size }, 'grace period over: cutting the calls still inside a verb; the next process runs that verb again');
+      for (const call of this.calls.values()) call.cut();
+    } else {
+      log.warn({ calls: this.calls.size }, 'grace period over: hanging up the calls still in progress');
+      await Promise.all(
+        [...this.calls.values()].map(({ call }) =>
+          call.hangup({ cause: 'temporary_failure', reason: 'the engine is shutting down' }).catch(() => call.end('shutting down')),
+        ),
+      );
+    }
     await this.allDone();
   }
 
@@ -133,7 +186,7 @@ export class StasisApp implements ConnectionListener {
       }
       return;
     }
-    if (this.calls.has(channel.id) || this.adopting.has(channel.id)) return;
+    if (this.calls.has(channel.id) || this.taking.has(channel.id)) return;
     const did = args[0] !== undefined && args[0] !== '' ? args[0] : (channel.dialplan?.exten ?? '');
     this.accept(channel, did);
   }
@@ -157,81 +210,12 @@ export class StasisApp implements ConnectionListener {
     this.run(channel, app, normaliseNumber(did));
   }
 
-  private run(channel: ChannelSnapshot, app: CallControlApp, tn: string): void {
-    const { rest, speech, audio, maxDocuments, metrics } = this.options;
-    const started = performance.now();
-    let heard = false;
-    const onAudio = (): void => {
-      if (heard) return;
-      heard = true;
-      metrics?.firstAudio.observe(Metrics.secondsSince(started));
-    };
-    const uuid = randomUUID();
-    // Every line about the call carries its UUID, its app, its channel and its DID.
-    const log = this.options.log.child({ call: uuid, app: app.uuid, appName: app.name, channel: channel.id, did: tn });
-    const endpoints = { ...(this.options.dialEndpoints ?? DEFAULT_DIAL_ENDPOINTS), ...app.dial };
-    const dial = { app: this.options.app, dispatcher: this.dispatcher, ownChannels: this.ownChannels, endpoints };
-    const trail = this.options.trails?.open({ call: uuid, did: tn, from: channel.caller.number, app: { uuid: app.uuid, name: app.name }, channel: channel.id });
-    const signingKeyId = app.eventsUrl === undefined ? undefined : this.options.signingKeyFor?.(app);
-    const callEvents =
-      app.eventsUrl === undefined
-        ? undefined
-        : this.options.events?.open(
-            { url: app.eventsUrl, ...(signingKeyId === undefined ? {} : { signingKeyId }) },
-            { call: uuid, sca: app.uuid, from: channel.caller.number, tn },
-          );
-    const onHangup = (request: HangupRequest): void => {
-      trail?.hangup(request);
-      callEvents?.engineHangup(request);
-    };
-    const onLive = callEvents === undefined ? {} : { onLive: () => callEvents.live() };
-    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from: channel.caller.number, tn, rest, log, dial, onAudio, onHangup, ...onLive });
-    if (callEvents !== undefined) {
-      if (call.info.state === 'live') callEvents.live();
-      else callEvents.ringing();
-      // The caller's side ending (the flow's own hang-up is told by onHangup first).
-      call.ended.addEventListener(
-        'abort',
-        () => {
-          const why = call.endReason;
-          // The engine ending the call without a hang-up request of the flow's (its flow over, a shutdown).
-          if (why === 'the flow finished' || why === 'shutting down') callEvents.engineHangup({ cause: 'normal_clearing', reason: why });
-          else callEvents.callerHangup(call.hangupCause, why);
-        },
-        { once: true },
-      );
-    }
-    this.dispatcher.register(channel.id, (event) => call.handle(event));
-    log.info({ from: channel.caller.number }, 'call started');
-    const sinks: EventSink[] = [];
-    if (metrics !== undefined) sinks.push(meteredEvents(metrics));
-    if (trail !== undefined) sinks.push(trail);
-    if (callEvents !== undefined) sinks.push(callEvents);
-    const fanOut: EventSink = { emit: (event) => sinks.forEach((sink) => sink.emit(event)) };
-    const events = sinks.length === 0 ? {} : { events: fanOut };
-    metrics?.callsActive.inc();
-    const done = runInboundCall(call, app, { fetcher: this.options.fetcherFor(app), speech, audio, log, maxDocuments, ...events })
-      .then(
-        (end) => {
-          // No flow ran: the caller left while it was answered, or no first document came.
-          metrics?.callsEnded.inc({ reason: end?.reason ?? 'no-document' });
-          trail?.end(end?.reason ?? 'no-document', call.endReason);
-          log.info({ reason: end?.reason ?? call.endReason, documents: end?.documents ?? 0 }, 'call ended');
-        },
-        (error: unknown) => {
-          metrics?.callsEnded.inc({ reason: 'internal-error' });
-          trail?.end('internal-error', call.endReason);
-          log.error({ err: error }, 'call failed');
-        },
-      )
-      .finally(() => {
-        metrics?.callsActive.dec();
-        call.end('the flow finished');
-        callEvents?.destroyed(call.endReason);
-        this.dispatcher.unregister(channel.id);
-        this.calls.delete(channel.id);
-      });
-    this.calls.set(channel.id, { call, done });
+  private run(channel: ChannelSnapshot, app: CallControlApp, tn: string, resume?: ConstructorParameters<typeof InboundCall>[0]['resume']): void {
+    const call = new InboundCall({ channel, app, tn, ...(resume === undefined ? {} : { resume }) }, this.deps);
+    this.calls.set(channel.id, call);
+    void call.done.then(() => {
+      if (this.calls.get(channel.id) === call) this.calls.delete(channel.id);
+    });
   }
 
   /** Hangs up a channel no flow runs for. */
@@ -246,22 +230,109 @@ export class StasisApp implements ConnectionListener {
     const calls = [...this.calls.values()].map((live) => live.call);
     const result = await reconcile(app, rest, calls, log);
     log.info({ checked: result.checked, ended: result.ended, playbacksFinished: result.playbacksFinished }, 'calls reconciled after reconnecting');
-    for (const channelId of result.unknown) void this.adopt(channelId);
+    for (const channelId of result.unknown) void this.take(channelId);
   }
 
-  /** A channel that entered the application while ARI was away: its StasisStart was lost. */
-  private async adopt(channelId: string): Promise<void> {
-    if (this.calls.has(channelId) || this.adopting.has(channelId) || this.ownChannels.isOwn(channelId)) return;
-    this.adopting.add(channelId);
+  /** Takes over the application's channels that no live process runs. */
+  private async sweep(): Promise<void> {
+    if (this.sweeping || this.draining) return;
+    this.sweeping = true;
     try {
+      const listed = await channelsInApplication(this.options.app, this.options.rest, this.options.log);
+      for (const channelId of listed) void this.take(channelId);
+    } catch (error) {
+      this.options.log.debug({ err: error }, 'cannot list the application’s channels');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /**
+   * A channel in the application that this process does not run: a call another process
+   * saved (resumed here once that process is gone), a call whose state is lost (hung up:
+   * cause 41), or one whose StasisStart was lost while ARI was away (run as a new call).
+   */
+  private async take(channelId: string): Promise<void> {
+    if (this.calls.has(channelId) || this.taking.has(channelId) || this.ownChannels.isOwn(channelId) || this.draining) return;
+    const { log, states } = this.options;
+    this.taking.add(channelId);
+    try {
+      if (isDialLeg(channelId)) {
+        // A leg another process dialled: its <Dial> runs again when its call resumes.
+        log.info({ channel: channelId }, 'hanging up a dialled leg whose <Dial> is gone');
+        this.refuse(channelId, Q850.normal_clearing);
+        return;
+      }
+      let claim: Claim = { kind: 'none' };
+      if (states !== undefined) {
+        try {
+          claim = await states.claim(channelId, CLAIM_TIMEOUT_MS);
+          this.claimFailed.delete(channelId);
+        } catch (error) {
+          // Left for the next sweep.
+          if (!this.claimFailed.has(channelId)) log.warn({ err: error, channel: channelId }, 'cannot read the saved state of a call; trying again');
+          this.claimFailed.add(channelId);
+          return;
+        }
+      }
+      if (claim.kind === 'busy' || this.calls.has(channelId) || this.draining) return;
       const channel = await this.options.rest.getChannel(channelId);
-      if (channel === undefined || this.calls.has(channelId)) return;
-      this.options.log.info({ channel: channelId }, 'taking a call that arrived while ARI was disconnected');
+      if (channel === undefined) {
+        if (claim.kind !== 'none') states?.forget(channelId);
+        return;
+      }
+      if (claim.kind === 'resume') {
+        this.resume(channel, claim);
+        return;
+      }
+      if (claim.kind === 'unusable') {
+        this.lost(channelId, claim.reason);
+        return;
+      }
+      // Answered, so a flow ran it: without its state, nothing can go on from where it was.
+      if (states !== undefined && channel.state === 'Up') {
+        this.lost(channelId, 'no saved state for the call (expired or lost)');
+        return;
+      }
+      log.info({ channel: channelId }, 'taking a call that arrived while ARI was disconnected');
       this.accept(channel, channel.dialplan?.exten ?? '');
     } catch (error) {
-      this.options.log.warn({ err: error, channel: channelId }, 'cannot look up a channel of the application');
+      log.warn({ err: error, channel: channelId }, 'cannot look up a channel of the application');
     } finally {
-      this.adopting.delete(channelId);
+      this.taking.delete(channelId);
     }
+  }
+
+  private resume(channel: ChannelSnapshot, claim: Extract<Claim, { kind: 'resume' }>): void {
+    const { saved } = claim;
+    const app = this.options.directory.byId(saved.app);
+    if (app === undefined) {
+      this.lost(channel.id, `its Call Control App ${saved.app} is no longer configured`);
+      return;
+    }
+    let document;
+    try {
+      document = parseDocument(claim.document, this.options.maxDocumentBytes === undefined ? {} : { maxBytes: this.options.maxDocumentBytes });
+    } catch (error) {
+      this.lost(channel.id, `its saved document cannot be read: ${error instanceof XmlError ? error.message : String(error)}`);
+      return;
+    }
+    const position = { document, documents: saved.documents, verb: saved.verb, fetchSteps: saved.fetchSteps, recordings: saved.recordings };
+    this.options.log.info({ channel: channel.id, call: saved.call, verb: document.verbs[saved.verb]?.path ?? 'Response' }, 'resuming a call another process ran');
+    this.run(channel, app, saved.did, {
+      call: saved.call,
+      from: saved.from,
+      position,
+      sequence: saved.sequence,
+      ...(claim.playback === undefined ? {} : { playback: claim.playback }),
+    });
+  }
+
+  /** A call that cannot go on: hung up with cause 41 (temporary failure), the reason logged. */
+  private lost(channelId: string, reason: string): void {
+    this.options.log.warn({ channel: channelId, reason }, 'hanging up a call that cannot be resumed');
+    this.options.metrics?.callsRefused.inc({ reason: 'not_resumable' });
+    this.options.states?.forget(channelId);
+    this.refuse(channelId, Q850.temporary_failure);
   }
 }

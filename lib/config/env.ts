@@ -74,6 +74,8 @@ const schema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 30_000),
   /** Seconds a call's trail is kept in Redis; 0: no trail is written. */
   CALL_TRAIL_TTL: int(0, 90 * 86_400, 86_400),
+  /** Seconds a live call's saved state outlives its last save; 0: calls are not saved (a restart ends them). */
+  CALL_STATE_TTL: int(0, 7 * 86_400, 86_400),
   /** How long, in ms, a call event is retried while the app's events_url fails (then kept as a failed job). */
   EVENTS_RETRY_FOR_MS: int(0, 30 * 86_400_000, 3_600_000),
   TTS_ENGINE: z.enum(['espeak', 'google']).default('espeak'),

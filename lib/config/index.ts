@@ -62,6 +62,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** CALL_TRAIL_TTL: how long, in seconds, each call's trail is kept in Redis (0: not written). */
   readonly trail: { readonly ttlSeconds: number };
+  /** CALL_STATE_TTL: how long, in seconds, a live call's saved state is kept after its last save (0: none is saved). */
+  readonly callState: { readonly ttlSeconds: number };
   /** EVENTS_RETRY_FOR_MS: how long a call event is retried while the app's events_url fails. */
   readonly events: { readonly retryForMs: number };
   readonly speech: SpeechSettings;
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...adminSettings(settings),
     shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
     trail: { ttlSeconds: settings.CALL_TRAIL_TTL },
+    callState: { ttlSeconds: settings.CALL_STATE_TTL },
     events: { retryForMs: settings.EVENTS_RETRY_FOR_MS },
     speech: speechSettings(settings),
     media: mediaSettings(settings),

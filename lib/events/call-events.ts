@@ -45,7 +45,19 @@ export interface CallEventsStart {
   readonly sca: string;
   readonly from: string;
   readonly tn: string;
+  /**
+   * A call resumed after a restart: its events go on after this sequence number (no
+   * `init`). The number saved with the call's state may lag the last one sent by the
+   * events of one verb, so the caller passes it with RESUME_SEQUENCE_GAP added.
+   */
+  readonly resumeAfter?: number;
 }
+
+/**
+ * Sequence numbers skipped when a call resumes: more than one verb's events (a verb and
+ * its error branch's verbs send a handful), so numbers stay increasing and unique.
+ */
+export const RESUME_SEQUENCE_GAP = 1000;
 
 type Fields = { readonly [key: string]: JsonValue };
 
@@ -66,7 +78,13 @@ export class CallEvents implements EventSink {
     private readonly target: EventTarget,
     private readonly start: CallEventsStart,
   ) {
-    this.state('init', { from: start.from, tn: start.tn });
+    if (start.resumeAfter === undefined) this.state('init', { from: start.from, tn: start.tn });
+    else this.sequence = start.resumeAfter;
+  }
+
+  /** The last sequence number sent. */
+  get lastSequence(): number {
+    return this.sequence;
   }
 
   ringing(): void {
@@ -111,6 +129,12 @@ export class CallEvents implements EventSink {
       case 'verb':
         this.flow(event);
         return;
+      case 'resumed': {
+        // The gap a restart left: the verb that was cut off, before it runs again.
+        const { command, path } = event;
+        this.send('call_flow', { command, path, success: false, code: 'interrupted', reason: 'the engine stopped while it ran; it runs again' });
+        return;
+      }
       default:
         return;
     }

@@ -11,6 +11,11 @@ export class CallRecordings {
     this.byTag.set(tag, recording);
   }
 
+  /** Every recording by tag, to save with the call's position. */
+  entries(): [string, Recording][] {
+    return [...this.byTag.entries()];
+  }
+
   get(tag: string): Recording | undefined {
     return this.byTag.get(tag);
   }

@@ -2,6 +2,7 @@ import type { Verb, Voice } from '../xml/index.js';
 import type { CallRecordings } from './call-recordings.js';
 import type { Continuation } from './outcome.js';
 import type { AudioSource, Call, EventSink, FlowFetcher, Logger, Speech } from './ports.js';
+import type { FlowProgress } from './progress.js';
 
 export interface FlowOptions {
   /** Documents one call may run, the first included; past it the call is hung up. */
@@ -23,6 +24,10 @@ export interface FlowDependencies {
   readonly audio: AudioSource;
   readonly events: EventSink;
   readonly log: Logger;
+  /** Told the position at each top-level verb boundary (the call's saved state). */
+  readonly progress?: FlowProgress;
+  /** Aborted to stop the flow at the next top-level verb boundary, without hanging up (a deploy). */
+  readonly handover?: AbortSignal;
 }
 
 /** What a verb handler may use. One per call; owned by the interpreter. */

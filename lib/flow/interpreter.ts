@@ -2,8 +2,9 @@ import type { ErrorBranch, FlowDocument, Verb } from '../xml/index.js';
 import { CallRecordings } from './call-recordings.js';
 import { DEFAULT_FLOW_OPTIONS, type FlowContext, type FlowDependencies, type FlowOptions } from './context.js';
 import { CallEndedError, VerbFailure } from './failure.js';
-import { CALLER_HUNG_UP, NEXT, type Continuation } from './outcome.js';
+import { CALLER_HUNG_UP, HANDED_OVER, NEXT, type Continuation } from './outcome.js';
 import type { FlowEndReason, HangupRequest } from './ports.js';
+import type { FlowPosition } from './progress.js';
 import type { VerbHandler } from './verbs/handler.js';
 import { verbHandlers } from './verbs/index.js';
 
@@ -25,6 +26,14 @@ export async function runFlow(
   return new Interpreter(deps, { ...DEFAULT_FLOW_OPTIONS, ...options }).run(document);
 }
 
+/**
+ * Runs the rest of a flow another process started (see FlowProgress): the verb that was
+ * cut off runs again from its start, then the flow goes on as it would have.
+ */
+export async function resumeFlow(position: FlowPosition, deps: FlowDependencies, options: Partial<FlowOptions> = {}): Promise<FlowEnd> {
+  return new Interpreter(deps, { ...DEFAULT_FLOW_OPTIONS, ...options }).run(position.document, position);
+}
+
 class Interpreter implements FlowContext {
   readonly call;
   readonly fetcher;
@@ -34,6 +43,8 @@ class Interpreter implements FlowContext {
   readonly log;
   readonly signal: AbortSignal;
   readonly recordings = new CallRecordings();
+  readonly progress;
+  readonly handover;
   private fetchSteps = 0;
 
   constructor(
@@ -43,18 +54,28 @@ class Interpreter implements FlowContext {
     ({ call: this.call, fetcher: this.fetcher, speech: this.speech } = deps);
     // `<Play record>` plays this call's own recordings only.
     this.audio = this.recordings.audioSource(deps.audio);
-    ({ events: this.events, log: this.log } = deps);
+    ({ events: this.events, log: this.log, progress: this.progress, handover: this.handover } = deps);
     this.signal = deps.call.ended;
   }
 
-  async run(first: FlowDocument): Promise<FlowEnd> {
-    let documents = 1;
+  async run(first: FlowDocument, from?: FlowPosition): Promise<FlowEnd> {
+    let documents = from?.documents ?? 1;
     let document = first;
+    let start = 0;
     this.speech.prepare?.(document);
-    this.events.emit({ type: 'document', source: 'initial', count: documents });
+    if (from === undefined) {
+      this.events.emit({ type: 'document', source: 'initial', count: documents });
+    } else {
+      start = from.verb;
+      this.fetchSteps = from.fetchSteps;
+      for (const [tag, recording] of from.recordings) this.recordings.add(tag, recording);
+      const cut = document.verbs[start];
+      if (cut !== undefined) this.events.emit({ type: 'resumed', command: cut.kind, path: cut.path });
+    }
     try {
       for (;;) {
-        const next = await this.runSequence(document.verbs);
+        const next = await this.runDocument(document, documents, start);
+        start = 0;
         if (next.kind === 'end') return this.finish(next.reason, documents);
         if (next.kind === 'next') {
           await this.hangup({ cause: 'normal_clearing', reason: 'end of document' });
@@ -76,6 +97,26 @@ class Interpreter implements FlowContext {
       await this.hangup({ cause: 'temporary_failure', reason: 'internal error' });
       return this.finish('internal-error', documents);
     }
+  }
+
+  /** The document's own verbs from `start`: each boundary is told, and may hand the call over. */
+  private async runDocument(document: FlowDocument, documents: number, start: number): Promise<Continuation> {
+    const { verbs } = document;
+    for (let verb = start; verb < verbs.length; verb += 1) {
+      if (this.signal.aborted) return this.ended();
+      // Told before the handover check: the next process starts at this verb, not the one before.
+      this.progress?.at({ document, documents, verb, fetchSteps: this.fetchSteps, recordings: this.recordings.entries() });
+      if (this.handover?.aborted) return HANDED_OVER;
+      const next = await this.runVerb(verbs[verb] as Verb);
+      if (next.kind === 'end') return next.reason === 'caller-hangup' ? this.ended() : next;
+      if (next.kind !== 'next') return next;
+    }
+    return this.signal.aborted ? this.ended() : NEXT;
+  }
+
+  /** The call ended under the flow: the caller left, or the call was handed over. */
+  private ended(): Continuation {
+    return this.handover?.aborted ? HANDED_OVER : CALLER_HUNG_UP;
   }
 
   async runSequence(verbs: readonly Verb[]): Promise<Continuation> {

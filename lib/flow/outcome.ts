@@ -12,3 +12,4 @@ export type Continuation =
 
 export const NEXT: Continuation = { kind: 'next' };
 export const CALLER_HUNG_UP: Continuation = { kind: 'end', reason: 'caller-hangup' };
+export const HANDED_OVER: Continuation = { kind: 'end', reason: 'handover' };

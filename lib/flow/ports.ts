@@ -268,9 +268,18 @@ export type FlowEvent =
     }
   /** A `<Record>` stored a recording (its outcome for logs and `call_flow` events). */
   | { readonly type: 'recording'; readonly path: string; readonly name: string; readonly durationSeconds: number; readonly tag?: string }
-  | { readonly type: 'flow-end'; readonly reason: FlowEndReason; readonly detail?: string };
+  | { readonly type: 'flow-end'; readonly reason: FlowEndReason; readonly detail?: string }
+  /** The flow resumed after a restart: this verb was cut off and runs again from its start. */
+  | { readonly type: 'resumed'; readonly command: string; readonly path: string };
 
-export type FlowEndReason = 'hangup' | 'end-of-document' | 'caller-hangup' | 'document-limit' | 'internal-error';
+export type FlowEndReason =
+  | 'hangup'
+  | 'end-of-document'
+  | 'caller-hangup'
+  | 'document-limit'
+  | 'internal-error'
+  /** Stopped without hanging up, for another process to resume (a deploy). */
+  | 'handover';
 
 export interface EventSink {
   emit(event: FlowEvent): void;

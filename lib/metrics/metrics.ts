@@ -33,6 +33,7 @@ export class Metrics {
   readonly callsActive: Gauge;
   readonly callsEnded: Counter<'reason'>;
   readonly callsRefused: Counter<'reason'>;
+  readonly callsResumed: Counter;
   readonly firstAudio: Histogram;
   readonly verbs: Counter<'verb' | 'outcome'>;
   readonly speechRenderings: Counter<'engine' | 'outcome'>;
@@ -79,6 +80,11 @@ export class Metrics {
       name: `${p}calls_refused_total`,
       help: 'Inbound calls hung up without a flow: unallocated_number (no app for the DID) or draining',
       labelNames: ['reason'],
+      registers,
+    });
+    this.callsResumed = new Counter({
+      name: `${p}calls_resumed_total`,
+      help: 'Calls this process took over from a process that crashed, was killed or handed them over',
       registers,
     });
     this.firstAudio = new Histogram({

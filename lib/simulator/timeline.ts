@@ -75,6 +75,9 @@ export class Timeline implements EventSink {
       case 'flow-end':
         this.print({ event: 'end', reason: event.reason, detail: event.detail }, 'Response');
         return;
+      case 'resumed':
+        this.print({ event: 'resumed', command: event.command }, event.path);
+        return;
     }
   }
 

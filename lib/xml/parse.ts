@@ -82,7 +82,7 @@ export function parseDocument(input: string | Buffer, options: ParseOptions = {}
   const tree = new Walker(text, lines, problems).root(root);
   // The Response always builds when nothing was reported; `!tree` only narrows the type.
   if (!tree || problems.size > 0) throw problems.toError();
-  return { ...tree, size };
+  return { ...tree, size, source: text };
 }
 
 const NO_ELEMENT = 'no root element found: this does not look like an XML document';

@@ -178,4 +178,6 @@ export interface FlowDocument {
   readonly verbs: readonly Verb[];
   /** Size of the source in bytes. */
   readonly size: number;
+  /** The text it was parsed from: what a call's saved state keeps to resume after a restart. */
+  readonly source: string;
 }

@@ -35,7 +35,7 @@ export class Walker {
     readonly problems: ProblemList,
   ) {}
 
-  root(element: Element): Omit<FlowDocument, 'size'> | undefined {
+  root(element: Element): Omit<FlowDocument, 'size' | 'source'> | undefined {
     return responseElement.visit(new DomElement(this, element, 'Response', 'Response', 1));
   }
 

@@ -56,11 +56,14 @@ class World {
   readonly calls: PhoneCall[] = [];
   readonly logger: TestLogger = stderrLogger('error');
   private readonly closers: (() => Promise<void>)[] = [];
+  private engineOptions!: EngineOptions;
+  /** Labels of the media of engines stopped by restartEngine. */
+  private readonly labels = new Map<string, string>();
 
   async start(
     startLine: () => Promise<PhoneLine>,
     appList: (w: World) => CallControlApp[],
-    engine: Partial<Pick<EngineOptions, 'shutdownGraceMs' | 'says' | 'dial' | 'admin' | 'metrics' | 'trail'>> = {},
+    engine: Partial<Pick<EngineOptions, 'shutdownGraceMs' | 'says' | 'dial' | 'admin' | 'metrics' | 'trail' | 'resume' | 'events'>> = {},
   ): Promise<void> {
     this.line = await startLine();
     this.closers.push(() => this.line.close());
@@ -81,7 +84,7 @@ class World {
     this.closers.push(() => this.callbacks.close());
     this.proxy = await AriProxy.start(this.line.ari.url);
     this.closers.push(() => this.proxy.close());
-    this.engine = await Engine.start({
+    this.engineOptions = {
       ari: { ...this.line.ari, url: this.proxy.url },
       app: APP,
       apps: appList(this),
@@ -90,8 +93,24 @@ class World {
       prompts: Object.fromEntries(Object.entries(this.prompts).map(([name, url]) => [url, `${name}.wav`])),
       says: ['Welcome back'],
       ...engine,
-    });
+    };
+    this.engine = await Engine.start(this.engineOptions);
     this.closers.push(() => this.engine.close());
+  }
+
+  /**
+   * Stops the engine as SIGTERM does (a drain: with `resume`, its calls are handed over)
+   * and starts a new one on the same Redis prefix; resolves when the new one is connected.
+   */
+  async restartEngine(): Promise<void> {
+    await this.engine.close();
+    for (const [uri, label] of this.engine.labels) this.labels.set(uri, label);
+    this.engine = await Engine.start(this.engineOptions);
+  }
+
+  /** A media URI's label, by whichever engine gave it. */
+  label(uri: string): string {
+    return this.engine.labels.get(uri) ?? this.labels.get(uri) ?? uri;
   }
 
   /** The customer's web server: `/next` answers a document, `/fail` 500, `/missing` 404, `/slow` holds. */
@@ -129,7 +148,7 @@ class World {
 
   /** `welcome.wav done`, `say:Hello done`: what a caller heard, readable. */
   heard(list: readonly Heard[]): string[] {
-    return list.map((h) => `${this.engine.label(h.media)} ${h.state}`);
+    return list.map((h) => `${this.label(h.media)} ${h.state}`);
   }
 
   /**
@@ -426,7 +445,7 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
     });
   });
 
-  describe('drain (what SIGTERM runs)', function () {
+  describe('drain without saved call state (what SIGTERM runs with CALL_STATE_TTL=0)', function () {
     const world = new World();
     traceCalls(world);
 
@@ -454,6 +473,57 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       expect(Date.now() - drainStarted).to.be.at.least(900);
       await stopped;
       expect(await world.line.leftovers()).to.deep.equal({ channels: [], bridges: [] });
+    });
+  });
+
+  describe('restart without losing a call: a deploy (SIGTERM) hands the calls over', function () {
+    const world = new World();
+    traceCalls(world);
+
+    before(async function () {
+      await world.start(
+        startLine,
+        (w) =>
+          apps([
+            {
+              uuid: 'app-r-say',
+              name: 'Restart during a Say',
+              numbers: ['15551230051'],
+              xml: `<Response><Play>${w.prompts.welcome}</Play><Say>${LONG_SPEECH}</Say><Play>${w.prompts.next}</Play><Hangup/></Response>`,
+            },
+            {
+              uuid: 'app-r-pause',
+              name: 'Restart during a Pause',
+              numbers: ['15551230052'],
+              xml: `<Response><Play>${w.prompts.welcome}</Play><Pause length="4000"/><Play>${w.prompts.next}</Play><Hangup/></Response>`,
+            },
+          ]),
+        { resume: { ttlSeconds: 600, sweepIntervalMs: 300 }, shutdownGraceMs: 300 },
+      );
+    });
+
+    after(() => world.close());
+
+    it('a call inside a Say: the next engine stops what was cut off, says it again from its start and runs the rest', async function () {
+      const call = await world.call('15551230051');
+      await call.untilStarted(2);
+      await world.restartEngine();
+      const heard = await call.untilStarted(4);
+      const end = await call.ended();
+      expect(heard.map((h) => world.label(h.media))).to.deep.equal(['welcome.wav', `say:${LONG_SPEECH}`, `say:${LONG_SPEECH}`, 'next.wav']);
+      expect(world.heard(call.heard()).at(-1)).to.equal('next.wav done');
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+
+    it('a call inside a Pause: the caller hears the rest of the flow from the next engine', async function () {
+      const call = await world.call('15551230052');
+      await call.untilFinished(1);
+      await world.restartEngine();
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'next.wav done']);
+      expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
     });
   });
 

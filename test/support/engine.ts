@@ -17,6 +17,7 @@ import { directoryLocator, httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_
 import type { Metrics } from '../../lib/metrics/index.js';
 import { CallbackWorker } from '../../lib/queue/index.js';
 import { CallTrails } from '../../lib/trail/index.js';
+import { CallStates } from '../../lib/session/index.js';
 import { DEFAULT_EVENT_RETRY, EventQueue, EventWorker, type EventRetry } from '../../lib/events/index.js';
 import { EspeakEngine, saysOf, TtsSpeech } from '../../lib/tts/index.js';
 import type { FlowDocument, Voice } from '../../lib/xml/index.js';
@@ -60,6 +61,11 @@ export interface EngineOptions {
    * for one POST.
    */
   readonly events?: { readonly retry?: Partial<EventRetry>; readonly requestTimeoutMs?: number };
+  /**
+   * Saves each call's state under `prefix` (CALL_STATE_TTL), as `start` does: a drain hands
+   * the calls over, and an engine started later on the same prefix resumes them.
+   */
+  readonly resume?: { readonly ttlSeconds: number; readonly sweepIntervalMs?: number };
   /** Signing secrets by app UUID (SIGNING_SECRETS / an app's `secret`); default none. */
   readonly secrets?: Readonly<Record<string, string>>;
 }
@@ -70,6 +76,8 @@ export class Engine {
   trails: CallTrails | undefined;
   /** The call events' queue, when `events` was asked for. */
   events: EventQueue | undefined;
+  /** The calls' saved state, when `resume` was asked for. */
+  states: CallStates | undefined;
   http!: HttpRole;
   store!: MediaStore;
   speech!: TtsSpeech;
@@ -147,6 +155,11 @@ export class Engine {
       this.events = events;
       this.closers.push(() => events.close());
     }
+    if (options.resume !== undefined) {
+      const states = new CallStates({ connection: redisUrl, prefix: options.prefix, ttlSeconds: options.resume.ttlSeconds, log: logger });
+      this.states = states;
+      this.closers.push(() => states.close());
+    }
     this.role = startStasisRole(
       {
         ari: { ...options.ari, app: options.app, requestTimeoutMs: options.requestTimeoutMs ?? 2000, maxConnections: 50 },
@@ -164,6 +177,8 @@ export class Engine {
         ...metrics,
         ...(this.trails === undefined ? {} : { trails: this.trails }),
         ...(this.events === undefined ? {} : { events: this.events }),
+        ...(this.states === undefined ? {} : { states: this.states }),
+        ...(options.resume?.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.resume.sweepIntervalMs }),
       },
       logger,
     );

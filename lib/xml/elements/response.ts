@@ -7,5 +7,5 @@ export const responseElement = defineElement({
   home: 'at the root of the document',
   attributes: {},
   children: verbSequence,
-  build: ({ children }): Omit<FlowDocument, 'size'> => ({ kind: 'Response', path: 'Response', verbs: children.verbs }),
+  build: ({ children }): Omit<FlowDocument, 'size' | 'source'> => ({ kind: 'Response', path: 'Response', verbs: children.verbs }),
 });

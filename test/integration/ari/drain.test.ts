@@ -63,7 +63,7 @@ describe('ARI: start and drain (child process)', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves /health and /ready, lets a short call finish, refuses new calls, hangs up the rest at the grace deadline, exits 0', async function () {
+  it('without saved call state (CALL_STATE_TTL=0): serves /health and /ready, lets a short call finish, refuses new calls, hangs up the rest at the grace deadline, exits 0', async function () {
     const appsFile = path.join(dir, 'apps.yaml');
     await writeFile(
       appsFile,
@@ -96,6 +96,7 @@ describe('ARI: start and drain (child process)', function () {
         PUBLIC_BASE_URL: `http://127.0.0.1:${httpPort}`,
         MEDIA_CACHE_DIR: path.join(dir, 'media'),
         SHUTDOWN_GRACE_MS: String(GRACE_MS),
+        CALL_STATE_TTL: '0',
         OUTBOUND_ALLOW: '127.0.0.0/8',
         LOG_LEVEL: 'info',
       },

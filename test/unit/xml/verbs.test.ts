@@ -439,7 +439,7 @@ describe('xml: verbs and their attributes', () => {
 
     it('accepts an empty Response, the XML prolog, and reports the size in bytes', () => {
       const doc = parse('<?xml version="1.0" encoding="UTF-8"?>\n<Response/>');
-      expect(doc).to.deep.equal({ kind: 'Response', path: 'Response', verbs: [], size: 50 });
+      expect(doc).to.deep.include({ kind: 'Response', path: 'Response', verbs: [], size: 50 });
       expect(parse('<Response><Say>é</Say></Response>').size).to.equal(34); // é is two bytes
     });
 

@@ -1,0 +1,77 @@
+// What is kept in Redis of a live call so that another process can resume it: who the
+// call is, where its flow stands (see lib/flow/progress.ts) and what Asterisk holds for it.
+// Read back through a schema: a record written by another version, or damaged, is refused
+// with the field that is wrong, never half-used.
+import { z } from 'zod';
+import type { Recording } from '../flow/ports.js';
+
+export interface SavedCall {
+  /** The call's UUID, its Call Control App's UUID, its channel, DID and caller. */
+  readonly call: string;
+  readonly app: string;
+  readonly channel: string;
+  readonly did: string;
+  readonly from: string;
+  /** The SHA-256 of the document being run; its text is kept beside (CallStates). */
+  readonly document: string;
+  /** Documents run so far, this one included. */
+  readonly documents: number;
+  /** The top-level verb running (index in the document's verbs). */
+  readonly verb: number;
+  /** Fetch steps used before that verb. */
+  readonly fetchSteps: number;
+  readonly recordings: readonly (readonly [string, Recording])[];
+  /** The last call event's sequence number, when the app has an `events_url`. */
+  readonly sequence: number;
+  /** Epoch ms. */
+  readonly savedAt: number;
+}
+
+const recording = z.object({
+  name: z.string().min(1),
+  durationSeconds: z.number().nonnegative(),
+  media: z.object({ kind: z.literal('sound'), uri: z.string().min(1), description: z.string().optional() }),
+});
+
+const count = z.number().int().nonnegative();
+
+const schema = z.object({
+  version: z.literal(1),
+  call: z.string().min(1),
+  app: z.string().min(1),
+  channel: z.string().min(1),
+  did: z.string(),
+  from: z.string(),
+  document: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex'),
+  documents: count.min(1),
+  verb: count,
+  fetchSteps: count,
+  recordings: z.array(z.tuple([z.string(), recording])),
+  sequence: count,
+  savedAt: count,
+});
+
+export class SavedCallError extends Error {
+  readonly code = 'saved_call_invalid';
+}
+
+export function encodeSavedCall(saved: SavedCall): string {
+  return JSON.stringify({ version: 1, ...saved });
+}
+
+/** @throws {SavedCallError} naming the first field that is wrong. */
+export function decodeSavedCall(text: string): SavedCall {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new SavedCallError('the saved state is not JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SavedCallError(`the saved state is not usable: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const { version: _version, ...saved } = parsed.data;
+  return saved;
+}
