@@ -10,6 +10,7 @@ import { meteredEvents } from '../metrics/flow.js';
 import { Metrics } from '../metrics/metrics.js';
 import type { CallTrails } from '../trail/writer.js';
 import type { EventQueue } from '../events/event-queue.js';
+import type { Admission } from './admission.js';
 import { AriCall } from './ari-call.js';
 import { Q850 } from './causes.js';
 import { DIAL_LEG_ARG } from './dial.js';
@@ -45,6 +46,8 @@ export interface StasisAppOptions {
   readonly events?: Pick<EventQueue, 'open'>;
   /** The signing key of an app's events (its UUID when it has a secret), as for its callbacks. */
   readonly signingKeyFor?: (app: CallControlApp) => string | undefined;
+  /** Refuses new calls beyond the limits or while the process is saturated (MAX_CALLS…); absent: every call is taken. */
+  readonly admission?: Pick<Admission, 'admit'>;
 }
 
 interface LiveCall {
@@ -152,6 +155,12 @@ export class StasisApp implements ConnectionListener {
       log.info({ channel: channel.id, did, from }, 'draining: refusing a new call (no circuit available)');
       this.options.metrics?.callsRefused.inc({ reason: 'draining' });
       this.refuse(channel.id, Q850.no_circuit_available);
+      return;
+    }
+    // Counted and logged (at most a line a second) by the admission; hung up before anything else.
+    const refusal = this.options.admission?.admit(this.calls.size, channel.id);
+    if (refusal !== undefined) {
+      this.refuse(channel.id, refusal.cause);
       return;
     }
     this.run(channel, app, normaliseNumber(did));
