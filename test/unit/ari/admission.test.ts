@@ -1,46 +1,9 @@
 import { expect } from 'chai';
-import { Admission, EventLoopLag, OVERLOAD_CAUSE, REFUSAL_LOG_INTERVAL_MS, TokenBucket, type Clock } from '../../../lib/ari/admission.js';
+import { Admission, EventLoopLag, OVERLOAD_CAUSE, REFUSAL_LOG_INTERVAL_MS, TokenBucket } from '../../../lib/ari/admission.js';
 import { NO_ADMISSION_LIMITS, type AdmissionSettings } from '../../../lib/config/index.js';
 import { Metrics } from '../../../lib/metrics/index.js';
+import { ManualClock } from '../../support/manual-clock.js';
 import { stderrLogger, type TestLogger } from '../../support/stderr-logger.js';
-
-/** Time that moves only when the test says so; timers run when it passes their time. */
-class ManualClock implements Clock {
-  private time = 0;
-  private readonly timers = new Set<{ at: number; run: () => void }>();
-
-  now(): number {
-    return this.time;
-  }
-
-  after(ms: number, run: () => void): () => void {
-    const timer = { at: this.time + ms, run };
-    this.timers.add(timer);
-    return () => this.timers.delete(timer);
-  }
-
-  /** Moves time on by `ms`, running each timer due on the way at its own time. */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      const due = [...this.timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      this.timers.delete(due);
-      this.time = Math.max(this.time, due.at);
-      due.run();
-    }
-    this.time = end;
-  }
-
-  /** The event loop is busy for `ms`: time passes and no timer runs (they run late, at the next advance). */
-  stall(ms: number): void {
-    this.time += ms;
-  }
-
-  get pending(): number {
-    return this.timers.size;
-  }
-}
 
 interface Setup {
   readonly admission: Admission;
