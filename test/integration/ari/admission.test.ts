@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { NO_ADMISSION_LIMITS, type AdmissionSettings } from '../../../lib/config/index.js';
 import { Metrics } from '../../../lib/metrics/index.js';
 import type { FakeChannel } from '../../support/fake-ari/index.js';
+import type { ScriptedServer } from '../../support/http-servers.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { APP_NAME, AriSuite, CALLER, apps, xml } from './harness.js';
 
@@ -15,34 +16,19 @@ const DID = '15551280001';
 /** The customer's server holds each callback until the test releases it: a call in progress for as long as the test wants. */
 class HeldCallbacks {
   private readonly held: http.ServerResponse[] = [];
-  /** Callbacks received so far, released or not. */
-  private received = 0;
-  private readonly waiters = new Set<() => void>();
+  server!: ScriptedServer;
 
   constructor(private readonly next: () => string) {}
 
-  readonly handler = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
-    this.held.push(res);
-    this.received += 1;
-    for (const wake of [...this.waiters]) wake();
-  };
+  readonly handler = (_req: http.IncomingMessage, res: http.ServerResponse): void => void this.held.push(res);
 
-  /** Resolves once `count` callbacks have been received since the start. */
-  until(count: number, timeoutMs = 5000): Promise<void> {
-    if (this.received >= count) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const wake = (): void => {
-        if (this.received < count) return;
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(wake);
-        reject(new Error(`${this.received} callbacks received, not ${count}, within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.add(wake);
-    });
+  /** Resolves once `count` callbacks have arrived since the start, released or not. */
+  async until(count: number, timeoutMs = 5000): Promise<void> {
+    const late = AbortSignal.timeout(timeoutMs);
+    await Promise.race([
+      this.server.waitForRequests(count),
+      new Promise<never>((_resolve, reject) => late.addEventListener('abort', () => reject(new Error(`${this.server.requests.length} callbacks, not ${count}, within ${timeoutMs} ms`)))),
+    ]);
   }
 
   releaseAll(): void {
@@ -67,6 +53,7 @@ function overloadSuite(name: string, settings: Partial<AdmissionSettings>, optio
     const prompts = await suite.prompts();
     next = prompts.next;
     const server = await suite.server(callbacks.handler);
+    callbacks.server = server;
     await suite.start(
       apps([
         {
