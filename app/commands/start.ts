@@ -61,7 +61,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
   const readiness = async (): Promise<Readiness> => {
     const checks: Record<string, string> = {};
     const pinged = health.check(READY_PING_TIMEOUT_MS);
-    let details: { ari?: string; draining?: boolean; calls?: number } = {};
+    let details: { ari?: string; draining?: boolean; calls?: number; overload?: readonly string[] } = {};
     if (runsStasis) {
       if (stasis === undefined) {
         checks['ari'] = 'not started (waiting for Redis)';
@@ -69,7 +69,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         const status = stasis.status();
         checks['ari'] = status.ari === 'connected' ? 'ok' : status.ari;
         checks['stasis'] = status.draining ? 'draining' : 'ok';
-        details = { ari: status.ari, draining: status.draining, calls: status.calls };
+        details = { ari: status.ari, draining: status.draining, calls: status.calls, overload: status.overload };
       }
     }
     if (roles.includes('worker')) checks['worker'] = worker?.state() ?? 'not started (waiting for Redis)';
@@ -160,6 +160,7 @@ export async function start(role: Role | undefined, config: Config): Promise<voi
         maxBytes: config.callback.maxBytes,
         maxDocumentsPerCall: config.maxDocumentsPerCall,
         shutdownGraceMs: config.shutdownGraceMs,
+        admission: config.admission,
         dialEndpoints: config.dial,
         metrics,
         ...(trails === undefined ? {} : { trails }),

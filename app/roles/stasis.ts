@@ -1,14 +1,17 @@
 // The stasis role: the ARI connection and the Stasis application. Callbacks go through
 // the queue; workers (this process's or others') run them.
 import type { SecretStore } from '../../lib/callback/types.js';
-import type { AriSettings, CallControlApp, DialEndpoints } from '../../lib/config/index.js';
+import type { AdmissionSettings, AriSettings, CallControlApp, DialEndpoints } from '../../lib/config/index.js';
 import type { AudioSource, Logger, Speech } from '../../lib/flow/ports.js';
 import {
+  Admission,
   AppDirectory,
   AriConnection,
   StasisApp,
   type BackoffPolicy,
+  type Clock,
   type ConnectionState,
+  type OverloadReason,
 } from '../../lib/ari/index.js';
 import { meteredFetcher, type Metrics } from '../../lib/metrics/index.js';
 import { CallbackQueue, type RedisTarget } from '../../lib/queue/index.js';
@@ -45,13 +48,27 @@ export interface StasisRoleOptions {
   readonly states?: CallStates;
   /** How often the application's channels are checked for calls nobody runs (default 2 s). */
   readonly sweepIntervalMs?: number;
+  /** When new calls are refused with cause 42 (MAX_CALLS…); absent: every call is taken. */
+  readonly admission?: AdmissionSettings;
+  /** The admission's time and timers (tests); default the system's. */
+  readonly admissionClock?: Clock;
 }
 
 export interface StasisRole {
   readonly app: StasisApp;
   readonly connection: AriConnection;
-  /** For /ready: connected to ARI and not draining. */
-  status(): { readonly ready: boolean; readonly ari: ConnectionState; readonly draining: boolean; readonly calls: number };
+  /**
+   * For /ready: connected to ARI and not draining. `overload` lists the limits a new call
+   * would meet now: it does not make the process unready, as refusing is decided per call
+   * and the http role must go on serving media to the calls in progress.
+   */
+  status(): {
+    readonly ready: boolean;
+    readonly ari: ConnectionState;
+    readonly draining: boolean;
+    readonly calls: number;
+    readonly overload: readonly OverloadReason[];
+  };
   /** Drains (see StasisApp.drain), then closes the ARI connection and the queue. */
   stop(): Promise<void>;
 }
@@ -73,6 +90,21 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     },
     log,
   );
+  if (options.admission !== undefined) {
+    const { maxCalls, maxCallsPerSecond, lagMs, ariRequests } = options.admission;
+    // 0: that limit is off.
+    log.info({ maxCalls, maxCallsPerSecond, overloadLagMs: lagMs, overloadAriRequests: ariRequests }, 'admission control: new calls beyond these are refused with cause 42');
+  }
+  const admission =
+    options.admission === undefined
+      ? undefined
+      : new Admission({
+          settings: options.admission,
+          log,
+          ariRequestsInFlight: () => connection.requestsInFlight,
+          ...(metrics === undefined ? {} : { metrics }),
+          ...(options.admissionClock === undefined ? {} : { clock: options.admissionClock }),
+        });
   const app = new StasisApp({
     app: ari.app,
     rest: connection.rest,
@@ -91,6 +123,7 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
     // Signed like the app's callbacks: with its secret, named by its UUID.
     signingKeyFor: (app) => (options.secrets.get(app.uuid) === undefined ? undefined : app.uuid),
+    ...(admission === undefined ? {} : { admission }),
   });
   connection.start(app);
   let stopping: Promise<void> | undefined;
@@ -100,11 +133,13 @@ export function startStasisRole(options: StasisRoleOptions, log: Logger): Stasis
     status() {
       const draining = app.isDraining;
       const state = connection.state;
-      return { ready: state === 'connected' && !draining, ari: state, draining, calls: app.liveCalls };
+      const overload = admission?.status(app.liveCalls).overload ?? [];
+      return { ready: state === 'connected' && !draining, ari: state, draining, calls: app.liveCalls, overload };
     },
     stop() {
       stopping ??= (async () => {
         await app.drain(options.shutdownGraceMs);
+        admission?.close();
         await connection.stop();
         await queue.close();
       })();

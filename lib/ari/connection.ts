@@ -61,6 +61,7 @@ class SocketClosed extends Error {
 
 export class AriConnection {
   readonly rest: AriRest;
+  private readonly clientRest: ClientRest;
   private client: Client | undefined;
   private socket: ClientSocket | undefined;
   private current: ConnectionState = 'connecting';
@@ -75,7 +76,13 @@ export class AriConnection {
     private readonly options: AriConnectionOptions,
     private readonly log: Logger,
   ) {
-    this.rest = new ClientRest(() => this.client, options.requestTimeoutMs, options.metrics);
+    this.clientRest = new ClientRest(() => this.client, options.requestTimeoutMs, options.metrics);
+    this.rest = this.clientRest;
+  }
+
+  /** ARI REST requests sent or waiting for a connection, not yet answered nor timed out. */
+  get requestsInFlight(): number {
+    return this.clientRest.inFlight;
   }
 
   get state(): ConnectionState {

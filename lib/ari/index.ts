@@ -1,6 +1,7 @@
 // The Asterisk side: the only module that imports ari-client.
 export { AriConnection, ARI_MAX_SOCKETS, type AriConnectionOptions, type ConnectionListener, type ConnectionState } from './connection.js';
 export { StasisApp, type StasisAppOptions } from './stasis-app.js';
+export { Admission, EventLoopLag, OVERLOAD_CAUSE, SYSTEM_CLOCK, type AdmissionOptions, type AdmissionStatus, type Clock, type OverloadReason, type Refusal } from './admission.js';
 export { AriCall, type AriCallOptions } from './ari-call.js';
 export { AppDirectory } from './directory.js';
 export { ChannelDispatcher, type ChannelEventHandler } from './dispatcher.js';

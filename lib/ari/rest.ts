@@ -62,11 +62,18 @@ export interface RecordRequest {
 
 /** AriRest over whichever ari-client Client is current (none before the first connection). */
 export class ClientRest implements AriRest {
+  private pending = 0;
+
   constructor(
     private readonly client: () => Client | undefined,
     private readonly timeoutMs: number,
     private readonly metrics?: Metrics,
   ) {}
+
+  /** Requests sent or waiting for a connection, not yet answered nor timed out: admission control watches it. */
+  get inFlight(): number {
+    return this.pending;
+  }
 
   answer(channelId: string): Promise<void> {
     return this.run('answer', `answer channel ${channelId}`, (c) => c.channels.answer({ channelId }));
@@ -177,17 +184,24 @@ export class ClientRest implements AriRest {
   private run<T>(kind: AriOperation, operation: string, request: (client: Client) => PromiseLike<T>): Promise<T> {
     const started = performance.now();
     const client = this.client();
-    const result = client === undefined ? Promise.reject(new AriNotConnectedError(operation)) : timed(operation, this.timeoutMs, () => request(client));
-    const { metrics } = this;
-    if (metrics === undefined) return result;
-    const observe = (outcome: string): void => metrics.ariRequestDuration.observe({ operation: kind, outcome }, Metrics.secondsSince(started));
-    return result.then(
+    if (client === undefined) {
+      this.metrics?.ariRequestDuration.observe({ operation: kind, outcome: 'not_connected' }, 0);
+      return Promise.reject(new AriNotConnectedError(operation));
+    }
+    this.pending += 1;
+    this.metrics?.ariRequestsInFlight.inc();
+    const settled = (outcome: string): void => {
+      this.pending -= 1;
+      this.metrics?.ariRequestsInFlight.dec();
+      this.metrics?.ariRequestDuration.observe({ operation: kind, outcome }, Metrics.secondsSince(started));
+    };
+    return timed(operation, this.timeoutMs, () => request(client)).then(
       (value) => {
-        observe('ok');
+        settled('ok');
         return value;
       },
       (error: unknown) => {
-        observe(outcomeOf(error));
+        settled(outcomeOf(error));
         throw error;
       },
     );

@@ -13,6 +13,7 @@ import type { CallStates, Claim } from '../session/call-states.js';
 import type { CallTrails } from '../trail/writer.js';
 import type { EventQueue } from '../events/event-queue.js';
 import { parseDocument, XmlError } from '../xml/index.js';
+import type { Admission } from './admission.js';
 import { Q850 } from './causes.js';
 import { DIAL_LEG_ARG } from './dial.js';
 import type { ConnectionListener } from './connection.js';
@@ -58,6 +59,8 @@ export interface StasisAppOptions {
   readonly sweepIntervalMs?: number;
   /** Largest document accepted when reading a saved one back. */
   readonly maxDocumentBytes?: number;
+  /** Refuses new calls beyond the limits or while the process is saturated (MAX_CALLS…); absent: every call is taken. */
+  readonly admission?: Pick<Admission, 'admit'>;
 }
 
 /** How often the application's channels are checked for calls that nobody runs. */
@@ -205,6 +208,12 @@ export class StasisApp implements ConnectionListener {
       log.info({ channel: channel.id, did, from }, 'draining: refusing a new call (no circuit available)');
       this.options.metrics?.callsRefused.inc({ reason: 'draining' });
       this.refuse(channel.id, Q850.no_circuit_available);
+      return;
+    }
+    // Counted and logged (at most a line a second) by the admission; hung up before anything else.
+    const refusal = this.options.admission?.admit(this.calls.size, channel.id);
+    if (refusal !== undefined) {
+      this.refuse(channel.id, refusal.cause);
       return;
     }
     this.run(channel, app, normaliseNumber(did));

@@ -2,14 +2,15 @@ import net from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
-const int = (min: number, max: number, fallback: number) =>
+const wholeNumber = (min: number, max: number) =>
   z
     .string()
     .trim()
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const int = (min: number, max: number, fallback: number) => wholeNumber(min, max).default(fallback);
 
 const redisUrl = z
   .string()
@@ -72,6 +73,14 @@ const schema = z.object({
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 30_000),
+  /** Calls in progress at most; a new call beyond is refused (cause 42). 0: no limit. */
+  MAX_CALLS: int(0, 1_000_000, 0),
+  /** New calls taken per second at most (bursts of as many); beyond, refused (cause 42). 0: no limit. */
+  MAX_CALLS_PER_SECOND: int(0, 100_000, 0),
+  /** Moving event-loop lag, in ms, from which new calls are refused until it falls below half. 0: not watched. */
+  OVERLOAD_LAG_MS: int(0, 60_000, 300),
+  /** ARI requests in flight from which new calls are refused until they fall below half. 0: not watched. Default: 10 × ARI_MAX_CONNECTIONS. */
+  OVERLOAD_ARI_REQUESTS: wholeNumber(0, 1_000_000).optional(),
   /** Seconds a call's trail is kept in Redis; 0: no trail is written. */
   CALL_TRAIL_TTL: int(0, 90 * 86_400, 86_400),
   /** Seconds a live call's saved state outlives its last save; 0: calls are not saved (a restart ends them). */

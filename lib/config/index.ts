@@ -31,6 +31,21 @@ export interface AriSettings {
   readonly maxConnections: number;
 }
 
+/** Admission control of the stasis role: when a new call is refused (cause 42) rather than taken. 0 turns a limit off. */
+export interface AdmissionSettings {
+  /** MAX_CALLS: calls in progress at most. */
+  readonly maxCalls: number;
+  /** MAX_CALLS_PER_SECOND: new calls taken per second at most, in bursts of as many. */
+  readonly maxCallsPerSecond: number;
+  /** OVERLOAD_LAG_MS: the moving event-loop lag, in ms, from which new calls are refused. */
+  readonly lagMs: number;
+  /** OVERLOAD_ARI_REQUESTS: ARI requests in flight (sent or waiting for a connection) from which new calls are refused. */
+  readonly ariRequests: number;
+}
+
+/** Limits off: every call is taken (what a StasisApp without admission does). */
+export const NO_ADMISSION_LIMITS: AdmissionSettings = { maxCalls: 0, maxCallsPerSecond: 0, lagMs: 0, ariRequests: 0 };
+
 /** Everything the roles and commands need from the environment, validated. */
 export interface Config {
   /**
@@ -60,6 +75,8 @@ export interface Config {
   readonly admin?: { readonly username: string; readonly password: string };
   /** How long a drain lets calls in progress go on before hanging them up, in ms. */
   readonly shutdownGraceMs: number;
+  /** MAX_CALLS, MAX_CALLS_PER_SECOND, OVERLOAD_LAG_MS, OVERLOAD_ARI_REQUESTS. */
+  readonly admission: AdmissionSettings;
   /** CALL_TRAIL_TTL: how long, in seconds, each call's trail is kept in Redis (0: not written). */
   readonly trail: { readonly ttlSeconds: number };
   /** CALL_STATE_TTL: how long, in seconds, a live call's saved state is kept after its last save (0: none is saved). */
@@ -106,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { host: settings.HTTP_HOST, port: settings.HTTP_PORT },
     ...adminSettings(settings),
     shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
+    admission: admissionSettings(settings),
     trail: { ttlSeconds: settings.CALL_TRAIL_TTL },
     callState: { ttlSeconds: settings.CALL_STATE_TTL },
     events: { retryForMs: settings.EVENTS_RETRY_FOR_MS },
@@ -202,6 +220,19 @@ function adminSettings(settings: ReturnType<typeof readEnv>): { admin?: { userna
   if (username === undefined) throw new ConfigError('ADMIN_USERNAME', 'is required when ADMIN_PASSWORD is set');
   if (password === undefined) throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USERNAME is set');
   return { admin: { username, password } };
+}
+
+/** Requests in flight per ARI connection from which new calls are refused, unless OVERLOAD_ARI_REQUESTS says otherwise. */
+export const DEFAULT_ARI_REQUESTS_PER_CONNECTION = 10;
+
+function admissionSettings(settings: ReturnType<typeof readEnv>): AdmissionSettings {
+  const connections = settings.ARI_MAX_CONNECTIONS;
+  const ariRequests = settings.OVERLOAD_ARI_REQUESTS ?? DEFAULT_ARI_REQUESTS_PER_CONNECTION * connections;
+  // Up to ARI_MAX_CONNECTIONS requests are sent at once; only those beyond wait, and tell of saturation.
+  if (ariRequests > 0 && ariRequests <= connections) {
+    throw new ConfigError('OVERLOAD_ARI_REQUESTS', `must be more than ARI_MAX_CONNECTIONS (${connections}), or 0 to not watch ARI requests (got "${ariRequests}")`);
+  }
+  return { maxCalls: settings.MAX_CALLS, maxCallsPerSecond: settings.MAX_CALLS_PER_SECOND, lagMs: settings.OVERLOAD_LAG_MS, ariRequests };
 }
 
 function ariSettings(settings: ReturnType<typeof readEnv>): AriSettings | undefined {

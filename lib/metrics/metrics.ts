@@ -42,6 +42,8 @@ export class Metrics {
   readonly ariRequestDuration: Histogram<'operation' | 'outcome'>;
   readonly ariReconnects: Counter;
   readonly ariConnected: Gauge;
+  readonly ariRequestsInFlight: Gauge;
+  readonly overloadLag: Gauge;
   private readonly queues = new Set<QueueReader>();
   private reading: Promise<QueueReading | undefined> | undefined;
 
@@ -78,7 +80,9 @@ export class Metrics {
     });
     this.callsRefused = new Counter({
       name: `${p}calls_refused_total`,
-      help: 'Inbound calls hung up without a flow: unallocated_number (no app for the DID) or draining',
+      help:
+        'Inbound calls hung up without a flow: unallocated_number (no app for the DID), draining, or refused by admission control ' +
+        '(overload_calls: MAX_CALLS reached, overload_rate: MAX_CALLS_PER_SECOND, overload_lag: OVERLOAD_LAG_MS, overload_ari: OVERLOAD_ARI_REQUESTS)',
       labelNames: ['reason'],
       registers,
     });
@@ -126,6 +130,16 @@ export class Metrics {
     });
     this.ariReconnects = new Counter({ name: `${p}ari_reconnects_total`, help: 'Times the ARI WebSocket was opened again after it closed', registers });
     this.ariConnected = new Gauge({ name: `${p}ari_connected`, help: '1 while the ARI WebSocket is open', registers });
+    this.ariRequestsInFlight = new Gauge({
+      name: `${p}ari_requests_in_flight`,
+      help: 'ARI REST requests sent or waiting for a connection, not yet answered (new calls are refused from OVERLOAD_ARI_REQUESTS)',
+      registers,
+    });
+    this.overloadLag = new Gauge({
+      name: `${p}overload_event_loop_lag_seconds`,
+      help: 'The moving event-loop lag admission control watches (new calls are refused from OVERLOAD_LAG_MS)',
+      registers,
+    });
     const scrape = (): Promise<QueueReading | undefined> => this.readQueues();
     new Gauge({
       name: `${p}queue_jobs`,

@@ -7,11 +7,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AriRecordingFiles } from '../../lib/ari/index.js';
+import { AriRecordingFiles, type Clock } from '../../lib/ari/index.js';
 import { startHttpRole, type HttpRole, type Readiness } from '../../app/roles/http.js';
 import { startStasisRole, type StasisRole } from '../../app/roles/stasis.js';
 import { UrlPolicy } from '../../lib/callback/url-policy.js';
-import type { CallControlApp, DialEndpoints } from '../../lib/config/index.js';
+import type { AdmissionSettings, CallControlApp, DialEndpoints } from '../../lib/config/index.js';
 import type { MediaRef } from '../../lib/flow/ports.js';
 import { directoryLocator, httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_DEFAULTS, RemoteAudio, type MediaLocator } from '../../lib/media/index.js';
 import type { Metrics } from '../../lib/metrics/index.js';
@@ -68,6 +68,8 @@ export interface EngineOptions {
   readonly resume?: { readonly ttlSeconds: number; readonly sweepIntervalMs?: number };
   /** Signing secrets by app UUID (SIGNING_SECRETS / an app's `secret`); default none. */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Admission control (MAX_CALLS…), as `start` wires it, with a clock of the test's; default none: every call is taken. */
+  readonly admission?: { readonly settings: AdmissionSettings; readonly clock?: Clock };
 }
 
 export class Engine {
@@ -179,6 +181,8 @@ export class Engine {
         ...(this.events === undefined ? {} : { events: this.events }),
         ...(this.states === undefined ? {} : { states: this.states }),
         ...(options.resume?.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.resume.sweepIntervalMs }),
+        ...(options.admission === undefined ? {} : { admission: options.admission.settings }),
+        ...(options.admission?.clock === undefined ? {} : { admissionClock: options.admission.clock }),
       },
       logger,
     );

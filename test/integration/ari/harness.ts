@@ -65,6 +65,8 @@ export interface SuiteOptions {
   readonly events?: EngineOptions['events'];
   /** Signing secrets by app UUID. */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Admission control (MAX_CALLS…) with an optional clock of the test's; default none. */
+  readonly admission?: EngineOptions['admission'];
 }
 
 /** What a GET of a media URL answered, as Asterisk's media cache would see it. */
@@ -165,6 +167,7 @@ export class AriSuite {
       ...(options.admin === undefined ? {} : { admin: options.admin }),
       ...(options.events === undefined ? {} : { events: options.events }),
       ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+      ...(options.admission === undefined ? {} : { admission: options.admission }),
     });
     this.closers.push(() => this.engine.close());
     await this.fake.waitForApplication(APP_NAME, 5000);

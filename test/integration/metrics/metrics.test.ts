@@ -133,6 +133,8 @@ const EXPECTED_TYPES: Readonly<Record<string, string>> = {
   opentact_ari_request_duration_seconds: 'histogram',
   opentact_ari_reconnects_total: 'counter',
   opentact_ari_connected: 'gauge',
+  opentact_ari_requests_in_flight: 'gauge',
+  opentact_overload_event_loop_lag_seconds: 'gauge',
   opentact_nodejs_eventloop_lag_seconds: 'gauge',
   opentact_process_cpu_seconds_total: 'counter',
   opentact_process_resident_memory_bytes: 'gauge',

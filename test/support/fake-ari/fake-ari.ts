@@ -87,6 +87,13 @@ export interface RecordedAriRequest {
   readonly durationMs: number;
 }
 
+/** A request as it arrived, before it was answered. */
+export interface ArrivedAriRequest {
+  readonly method: string;
+  /** The URL path, `/ari/...`. */
+  readonly path: string;
+}
+
 export interface MediaFetch {
   readonly url: string;
   readonly status: number | 'error';
@@ -212,6 +219,9 @@ export class FakeAri {
   private sessionCounter = 0;
   private rules: Rule[] = [];
   private readonly requestListeners = new Set<(r: RecordedAriRequest) => void>();
+  /** Requests as they arrive, before any delay rule or answer (see waitForArrival). */
+  private readonly arrivals: ArrivedAriRequest[] = [];
+  private readonly arrivalListeners = new Set<(r: ArrivedAriRequest) => void>();
   private portNumber = 0;
   private playbackMs: (media: string) => number;
   private mediaExists: (media: string) => boolean | Promise<boolean>;
@@ -474,6 +484,28 @@ export class FakeAri {
     });
   }
 
+  /**
+   * Resolves when a matching request has arrived (past ones included), before any delay
+   * rule holds it: e.g. to know a delayed request is in flight on the client's side.
+   */
+  waitForArrival(predicate: (r: ArrivedAriRequest) => boolean, timeoutMs = 2000): Promise<ArrivedAriRequest> {
+    const found = this.arrivals.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const listener = (r: ArrivedAriRequest): void => {
+        if (!predicate(r)) return;
+        clearTimeout(timer);
+        this.arrivalListeners.delete(listener);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        this.arrivalListeners.delete(listener);
+        reject(new Error(`no matching ARI request arrived within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.arrivalListeners.add(listener);
+    });
+  }
+
   // ---- faults --------------------------------------------------------------------------------
 
   /**
@@ -631,6 +663,9 @@ export class FakeAri {
     const time = Date.now();
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const arrived = { method, path: url.pathname };
+    this.arrivals.push(arrived);
+    for (const listener of [...this.arrivalListeners]) listener(arrived);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');

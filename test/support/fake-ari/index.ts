@@ -22,6 +22,7 @@
 export {
   FakeAri,
   FakeChannel,
+  type ArrivedAriRequest,
   type FakeAriOptions,
   type MediaFetch,
   type PlaceCallOptions,
