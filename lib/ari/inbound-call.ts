@@ -142,8 +142,9 @@ export class InboundCall {
       )
       .then((end) => {
         metrics?.callsActive.dec();
-        const handedOver = end?.reason === 'handover';
-        if (!handedOver) {
+        if (end?.reason === 'handover') {
+          states?.release(channel.id);
+        } else {
           call.end('the flow finished');
           callEvents?.destroyed(call.endReason);
           states?.forget(channel.id);

@@ -24,7 +24,7 @@ import type { AriEvent, ChannelSnapshot } from './events.js';
 import { InboundCall, type CallDeps } from './inbound-call.js';
 import { OwnChannels } from './own-channels.js';
 import { reconcile } from './reconcile.js';
-import { channelsInApplication } from './app-channels.js';
+import { channelsInApplication, inApplication } from './app-channels.js';
 import { isDialLeg } from './dial.js';
 import type { AriRest } from './rest.js';
 
@@ -112,6 +112,10 @@ export class StasisApp implements ConnectionListener {
   }
 
   event(event: AriEvent): void {
+    if (event.type === 'ApplicationReplaced') {
+      this.replaced();
+      return;
+    }
     if (event.type === 'StasisStart') {
       if (event.channel) this.onStasisStart(event, event.channel, event.args ?? []);
       return;
@@ -167,6 +171,21 @@ export class StasisApp implements ConnectionListener {
       );
     }
     await this.allDone();
+  }
+
+  /**
+   * Another process registered the application (a second instance, or a deploy that
+   * started the new one first): Asterisk sends this one nothing more, so its calls are
+   * handed over now, to be resumed there. Without saved state they cannot be: they are left.
+   */
+  private replaced(): void {
+    const { log, states } = this.options;
+    if (states === undefined) {
+      log.error({ calls: this.calls.size }, 'another process took the ARI application over; this one gets no more events');
+      return;
+    }
+    log.warn({ calls: this.calls.size }, 'another process took the ARI application over: handing the calls over to it');
+    for (const call of this.calls.values()) call.cut();
   }
 
   /** Resolves once no call is in progress. */
@@ -266,6 +285,10 @@ export class StasisApp implements ConnectionListener {
     const { log, states } = this.options;
     this.taking.add(channelId);
     try {
+      // GET /applications also lists the far halves of Local channels and legs still
+      // ringing (in the dialplan, not in Stasis): only a channel in Stasis(<app>) is taken.
+      const channel = await this.options.rest.getChannel(channelId);
+      if (channel === undefined || !inApplication(channel, this.options.app)) return;
       if (isDialLeg(channelId)) {
         // A leg another process dialled: its <Dial> runs again when its call resumes.
         log.info({ channel: channelId }, 'hanging up a dialled leg whose <Dial> is gone');
@@ -285,11 +308,6 @@ export class StasisApp implements ConnectionListener {
         }
       }
       if (claim.kind === 'busy' || this.calls.has(channelId) || this.draining) return;
-      const channel = await this.options.rest.getChannel(channelId);
-      if (channel === undefined) {
-        if (claim.kind !== 'none') states?.forget(channelId);
-        return;
-      }
       if (claim.kind === 'resume') {
         this.resume(channel, claim);
         return;

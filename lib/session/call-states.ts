@@ -170,6 +170,11 @@ export class CallStates {
     this.backlog.push([['hset', this.callKey(channel), 'playback', playbackId]]);
   }
 
+  /** The call is handed over: another process may take it at once. Never waits, never throws. */
+  release(channel: string): void {
+    this.backlog.push([['hdel', this.callKey(channel), 'owner']]);
+  }
+
   /** The call is over: its state goes. Never waits, never throws. */
   forget(channel: string): void {
     this.backlog.push([['del', this.callKey(channel)]]);
