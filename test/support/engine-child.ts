@@ -40,7 +40,7 @@ export type ToEngine =
   | { readonly type: 'status'; readonly id: number };
 
 export type FromEngine =
-  | { readonly type: 'ready'; readonly pid: number; readonly httpOrigin: string; readonly labels: LabelEntries }
+  | { readonly type: 'ready'; readonly pid: number; readonly httpOrigin: string; readonly mediaDir: string; readonly labels: LabelEntries }
   | { readonly type: 'labels'; readonly id: number; readonly labels: LabelEntries }
   | { readonly type: 'status'; readonly id: number; readonly status: EngineStatus }
   | { readonly type: 'stopped' }
@@ -100,7 +100,7 @@ process.on('message', (message: ToEngine) => {
       starting.then(
         (started) => {
           if (started === undefined || stopping !== undefined) return;
-          send({ type: 'ready', pid: process.pid, httpOrigin: `http://127.0.0.1:${started.http.port}`, labels: labelEntries(started) });
+          send({ type: 'ready', pid: process.pid, httpOrigin: `http://127.0.0.1:${started.http.port}`, mediaDir: started.store.dir, labels: labelEntries(started) });
         },
         (error: unknown) => {
           send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });

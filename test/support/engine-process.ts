@@ -9,8 +9,14 @@
 //
 // The child logs JSON lines on stderr; the last `logLines` of them are kept here (`log`)
 // and put in the message of any failure (`describe()` gives them too).
+//
+// Each start has a new http port and media directory unless `httpPort` and `mediaDir` are
+// given: give both to a restarted engine for the media URLs handed out before the restart
+// to keep working, as in production (a stable PUBLIC_BASE_URL and MEDIA_DIR). A media
+// directory of the child's own is removed here once the child has exited, however it ended.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Voice } from '../../lib/xml/index.js';
@@ -39,6 +45,8 @@ export interface EngineProcess {
   readonly pid: number;
   /** The child's http role: `http://127.0.0.1:<port>` (/media, /ready, /metrics, /admin). */
   readonly httpOrigin: string;
+  /** The child's media store directory (`mediaDir`, or a temporary one removed after exit). */
+  readonly mediaDir: string;
   /** `sound:` URI → label (`welcome.wav`, `say:Hello`), as of 'ready' or the last `refreshLabels`/`labelSays`. */
   readonly labels: ReadonlyMap<string, string>;
   /** Resolves with the exit code or signal once the process has ended (never rejects). */
@@ -78,7 +86,12 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
   });
   const log = new JsonLog(child.stderr, logLines);
   if (echo) child.stderr?.on('data', (chunk: string) => process.stderr.write(chunk));
-  const exited = once(child, 'exit').then(([code, signal]) => (signal as NodeJS.Signals | null) ?? (code as number | null));
+  // Known once 'ready' arrives; a temporary media directory the child had no time to remove (SIGKILL) goes here.
+  let ownMediaDir: string | undefined;
+  const exited = once(child, 'exit').then(async ([code, signal]) => {
+    if (ownMediaDir !== undefined) await rm(ownMediaDir, { recursive: true, force: true }).catch(() => undefined);
+    return (signal as NodeJS.Signals | null) ?? (code as number | null);
+  });
   const hasEnded = (): boolean => child.exitCode !== null || child.signalCode !== null;
   const describe = (lines = 30): string => {
     const how = hasEnded() ? `, exited (${child.signalCode ?? child.exitCode})` : '';
@@ -95,6 +108,7 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
     throw error;
   }
 
+  if (childOptions.mediaDir === undefined) ownMediaDir = ready.mediaDir;
   const labels = new Map<string, string>(ready.labels);
   const setLabels = (entries: LabelEntries): ReadonlyMap<string, string> => {
     labels.clear();
@@ -127,6 +141,7 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
   return {
     pid: ready.pid,
     httpOrigin: ready.httpOrigin,
+    mediaDir: ready.mediaDir,
     labels,
     exited,
     get ended() {
