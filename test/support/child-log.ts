@@ -8,13 +8,17 @@ export interface JsonLine {
   readonly [key: string]: unknown;
 }
 
-/** A child process's JSON lines (one stream), and a bounded wait for one. */
+/**
+ * A child process's JSON lines (one stream), and a bounded wait for one. With `maxLines`
+ * only the last that many are kept (a long-running child); a wait still sees every line
+ * that arrives after it starts.
+ */
 export class JsonLog {
   readonly lines: JsonLine[] = [];
   readonly text: string[] = [];
   private readonly waiters: { test: (l: JsonLine) => boolean; resolve: (l: JsonLine) => void }[] = [];
 
-  constructor(stream: NodeJS.ReadableStream | null) {
+  constructor(stream: NodeJS.ReadableStream | null, maxLines = Infinity) {
     let buffer = '';
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
@@ -31,6 +35,10 @@ export class JsonLog {
           line = { msg: part };
         }
         this.lines.push(line);
+        if (this.lines.length > maxLines) {
+          this.lines.splice(0, this.lines.length - maxLines);
+          this.text.splice(0, this.text.length - maxLines);
+        }
         for (const waiter of this.waiters.filter((w) => w.test(line))) {
           this.waiters.splice(this.waiters.indexOf(waiter), 1);
           waiter.resolve(line);

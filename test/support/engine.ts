@@ -70,6 +70,16 @@ export interface EngineOptions {
   readonly secrets?: Readonly<Record<string, string>>;
   /** Admission control (MAX_CALLS…), as `start` wires it, with a clock of the test's; default none: every call is taken. */
   readonly admission?: { readonly settings: AdmissionSettings; readonly clock?: Clock };
+  /**
+   * The http role's port (default 0: a free one). An engine started again on the same port
+   * serves the media URLs the one before handed Asterisk, as a stable PUBLIC_BASE_URL does.
+   */
+  readonly httpPort?: number;
+  /**
+   * The media store's directory (MEDIA_DIR), kept on close so that an engine started again
+   * finds its files; default a temporary directory of its own, removed on close.
+   */
+  readonly mediaDir?: string;
 }
 
 export class Engine {
@@ -106,8 +116,8 @@ export class Engine {
     const { logger } = options;
     const redisUrl = await sharedRedisUrl();
     const policy = new UrlPolicy('127.0.0.0/8');
-    const dir = await mkdtemp(join(tmpdir(), 'opentact-ari-media-'));
-    this.closers.push(() => rm(dir, { recursive: true, force: true }));
+    const dir = options.mediaDir ?? (await mkdtemp(join(tmpdir(), 'opentact-ari-media-')));
+    if (options.mediaDir === undefined) this.closers.push(() => rm(dir, { recursive: true, force: true }));
     this.store = await MediaStore.open({ dir, maxBytes: 64 * 1024 * 1024, log: logger });
     const readiness = (): Readiness => (this.roleStarted ? this.role.status() : { ready: false });
     const files = new AriRecordingFiles({ ...options.ari, timeoutMs: options.requestTimeoutMs ?? 2000 });
@@ -115,7 +125,7 @@ export class Engine {
     const metrics = options.metrics === undefined ? {} : { metrics: options.metrics };
     const trailRoutes =
       options.trail === undefined || options.admin === undefined ? {} : { admin: options.admin, trails: { connection: redisUrl, prefix: options.prefix } };
-    this.http = await startHttpRole({ port: 0, host: '127.0.0.1', readiness, store: this.store, recordings, ...metrics, ...trailRoutes }, logger);
+    this.http = await startHttpRole({ port: options.httpPort ?? 0, host: '127.0.0.1', readiness, store: this.store, recordings, ...metrics, ...trailRoutes }, logger);
     this.closers.push(() => this.http.stop());
     this.locator = options.delivery === 'directory' ? directoryLocator(dir) : httpLocator(`http://127.0.0.1:${this.http.port}`);
 

@@ -29,6 +29,18 @@ describe('fake ARI: other channel operations and their errors', () => {
     expect(missing?.status).to.equal(404);
   });
 
+  it('sets a variable through the channel queue: behind a playback, the answer waits for its end; reading does not wait', async () => {
+    h = await harness({ playbackMs: () => 300 });
+    const { channel, id } = await call();
+    await channel.play({ media: 'sound:long' }, h.ari.Playback());
+    await h.next('PlaybackStarted');
+    expect(await channel.getChannelVar({ variable: 'CALLERID(num)' })).to.deep.equal({ value: '15551230000' });
+    await channel.setChannelVar({ variable: 'CALL_UUID', value: 'u-2' });
+    const set = h.fake.requests.find((r) => r.path === `/ari/channels/${id}/variable` && r.method === 'POST');
+    expect(set?.durationMs).to.be.greaterThan(150);
+    expect(h.fake.events.map((e) => e.type).filter((t) => t === 'PlaybackFinished' || t === 'ChannelVarset')).to.deep.equal(['PlaybackFinished', 'ChannelVarset']);
+  });
+
   it('rings (204, no event), lists the channel, and gives the same JSON on GET as in StasisStart', async () => {
     h = await harness();
     const { channel, start, id } = await call();

@@ -138,8 +138,8 @@ const ROUTES: Route[] = [
     return created(`/recordings/live/${encodeURIComponent(rec.name)}`, rec);
   }),
   route('GET', '/channels/{channelId}/variable', (s, p, r) => ok({ value: s.channels.getVariable(p.channelId ?? '', r.params.variable) })),
-  route('POST', '/channels/{channelId}/variable', (s, p, r) => {
-    s.channels.setVariable(p.channelId ?? '', r.params.variable, r.params.value);
+  route('POST', '/channels/{channelId}/variable', async (s, p, r) => {
+    await s.channels.setVariable(p.channelId ?? '', r.params.variable, r.params.value);
     return noContent();
   }),
   route('POST', '/channels/{channelId}/dial', (s, p, r) => {
