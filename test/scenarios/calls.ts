@@ -12,10 +12,12 @@ import { parseApps, type CallControlApp } from '../../lib/config/index.js';
 import type { AriEvent } from '../support/fake-ari/index.js';
 import { Metrics } from '../../lib/metrics/index.js';
 import { Engine, type EngineOptions } from '../support/engine.js';
+import { startEngineProcess, type EngineProcess } from '../support/engine-process.js';
 import { startServer, type ScriptedServer } from '../support/http-servers.js';
 import { AriProxy } from '../support/phone-line/ari-proxy.js';
 import type { Heard, PhoneCall, PhoneLine } from '../support/phone-line/phone-line.js';
-import { uniquePrefix } from '../support/redis.js';
+import { sharedRedisUrl, uniquePrefix } from '../support/redis.js';
+import { Redis } from 'ioredis';
 import { stderrLogger, type TestLogger } from '../support/stderr-logger.js';
 import { pcmWav, tone } from '../support/wav.js';
 
@@ -57,12 +59,19 @@ class World {
   readonly logger: TestLogger = stderrLogger('error');
   private readonly closers: (() => Promise<void>)[] = [];
   private engineOptions!: EngineOptions;
+  get prefix(): string {
+    return this.engineOptions.prefix;
+  }
+  /** The apps as raw entries, for an engine in a process of its own. */
+  private rawApps: readonly Record<string, unknown>[] = [];
+  /** The call events the customer's `/events` endpoint received. */
+  readonly received: Record<string, unknown>[] = [];
   /** Labels of the media of engines stopped by restartEngine. */
   private readonly labels = new Map<string, string>();
 
   async start(
     startLine: () => Promise<PhoneLine>,
-    appList: (w: World) => CallControlApp[],
+    appList: (w: World) => CallControlApp[] | readonly Record<string, unknown>[],
     engine: Partial<Pick<EngineOptions, 'shutdownGraceMs' | 'says' | 'dial' | 'admin' | 'metrics' | 'trail' | 'resume' | 'events'>> = {},
   ): Promise<void> {
     this.line = await startLine();
@@ -80,14 +89,14 @@ class World {
       prompts[name] = `${this.media.origin}/prompts/${name}.wav`;
     }
     this.prompts = prompts as Record<PromptName, string>;
-    this.callbacks = await startServer((req, res) => this.answerCallback(req, res));
+    this.callbacks = await startServer((req, res, recorded) => this.answerCallback(req, res, recorded.body));
     this.closers.push(() => this.callbacks.close());
     this.proxy = await AriProxy.start(this.line.ari.url);
     this.closers.push(() => this.proxy.close());
     this.engineOptions = {
       ari: { ...this.line.ari, url: this.proxy.url },
       app: APP,
-      apps: appList(this),
+      apps: this.appsOf(appList(this)),
       prefix: uniquePrefix(`e2e-${this.line.kind}`),
       logger: this.logger,
       prompts: Object.fromEntries(Object.entries(this.prompts).map(([name, url]) => [url, `${name}.wav`])),
@@ -108,16 +117,52 @@ class World {
     this.engine = await Engine.start(this.engineOptions);
   }
 
+  /**
+   * The engine in a process of its own (to be killed), in place of the in-process one,
+   * which is stopped first (it has no calls): same apps, Redis prefix, http port and media directory.
+   */
+  async startEngineProcess(): Promise<EngineProcess> {
+    await this.engine.close();
+    for (const [uri, label] of this.engine.labels) this.labels.set(uri, label);
+    const { apps: _apps, logger: _logger, ...options } = this.engineOptions;
+    const child = await startEngineProcess({ ...options, appsYaml: JSON.stringify({ apps: this.rawApps }), logLevel: 'warn' });
+    this.closers.push(async () => {
+      await child.kill();
+    });
+    return child;
+  }
+
+  /** After `child` died: the engine in this process again, on the same Redis prefix, http port and media directory. */
+  async startEngineAfter(child: EngineProcess, labels: ReadonlyMap<string, string>): Promise<void> {
+    for (const [uri, label] of labels) this.labels.set(uri, label);
+    this.engine = await Engine.start({ ...this.engineOptions, httpPort: Number(new URL(child.httpOrigin).port), mediaDir: child.mediaDir });
+  }
+
+  private appsOf(list: CallControlApp[] | readonly Record<string, unknown>[]): CallControlApp[] {
+    if (list.every((entry) => 'source' in entry)) return list as CallControlApp[];
+    this.rawApps = list as readonly Record<string, unknown>[];
+    return apps(this.rawApps);
+  }
+
   /** A media URI's label, by whichever engine gave it. */
   label(uri: string): string {
     return this.engine.labels.get(uri) ?? this.labels.get(uri) ?? uri;
   }
 
   /** The customer's web server: `/next` answers a document, `/fail` 500, `/missing` 404, `/slow` holds. */
-  private answerCallback(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private answerCallback(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/next') return xml(res, `<Response><Say>Welcome back</Say><Play>${this.prompts.next}</Play><Hangup/></Response>`);
     if (path === '/fail') return void res.writeHead(500).end();
+    if (path === '/events') {
+      this.received.push(JSON.parse(body) as Record<string, unknown>);
+      return void res.writeHead(200).end();
+    }
+    if (path === '/delayed') {
+      const timer = setTimeout(() => xml(res, `<Response><Say>Welcome back</Say><Play>${this.prompts.next}</Play><Hangup/></Response>`), 1500);
+      res.on('close', () => clearTimeout(timer));
+      return undefined;
+    }
     if (path === '/slow') {
       let markAborted: () => void = () => undefined;
       const aborted = new Promise<void>((resolve) => (markAborted = resolve));
@@ -523,6 +568,140 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       const end = await call.ended();
       expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'next.wav done']);
       expect(end.cause).to.equal(16);
+      await world.expectNothingLeft();
+    });
+  });
+
+  describe('restart without losing a call: the engine killed (kill -9) and started again', function () {
+    const world = new World();
+    traceCalls(world);
+    const restarts: number[] = [];
+    // An engine process starts in 2–3 s (tsx), and a long speech is said twice.
+    this.timeout(60_000);
+
+    before(async function () {
+      await world.start(
+        startLine,
+        (w) => [
+          {
+            uuid: 'app-k-say',
+            name: 'Killed during a Say',
+            numbers: ['15551230061'],
+            events_url: `${w.callbacks.origin}/events`,
+            xml: `<Response><Play>${w.prompts.welcome}</Play><Say>${LONG_SPEECH}</Say><Play>${w.prompts.next}</Play><Hangup/></Response>`,
+          },
+          {
+            uuid: 'app-k-pause',
+            name: 'Killed during a Pause',
+            numbers: ['15551230062', '15551230064'],
+            events_url: `${w.callbacks.origin}/events`,
+            xml: `<Response><Play>${w.prompts.welcome}</Play><Pause length="4000"/><Play>${w.prompts.next}</Play><Hangup/></Response>`,
+          },
+          {
+            uuid: 'app-k-callback',
+            name: 'Killed during a Callback',
+            numbers: ['15551230063'],
+            events_url: `${w.callbacks.origin}/events`,
+            xml: `<Response><Play>${w.prompts.welcome}</Play><Callback url="${w.callbacks.origin}/delayed" timeout="10000"/><Play>${w.prompts.sorry}</Play></Response>`,
+          },
+        ],
+        { resume: { ttlSeconds: 600, sweepIntervalMs: 300 }, shutdownGraceMs: 300, events: { retry: { initialMs: 100, maxMs: 500 } } },
+      );
+    });
+
+    after(async function () {
+      if (restarts.length > 0) process.stderr.write(`      engine started again → caller hears audio: ${restarts.map((ms) => `${ms} ms`).join(', ')}\n`);
+      await world.close();
+    });
+
+    /** Kills the engine once `when` resolves, starts it again, and resolves once the caller hears audio again. */
+    async function killDuring(did: string, when: (call: PhoneCall) => Promise<void>): Promise<PhoneCall> {
+      const child = await world.startEngineProcess();
+      const call = await world.call(did);
+      await when(call);
+      const labels = await child.refreshLabels();
+      await child.kill('SIGKILL');
+      const heardBefore = call.heard().length;
+      const restarted = Date.now();
+      await world.startEngineAfter(child, labels);
+      await call.untilStarted(heardBefore + 1);
+      restarts.push(Date.now() - restarted);
+      return call;
+    }
+
+    function flowEvents(call: string): string[] {
+      return world.received
+        .filter((e) => e['call'] === call && e['type'] === 'call_flow')
+        .sort((a, b) => Number(a['sequence']) - Number(b['sequence']))
+        .map((e) => `${String(e['command'])} ${e['success'] === true ? 'ok' : String(e['code'])}`);
+    }
+
+    /** The call events of the latest call to `did`, once `until` holds for them. */
+    async function eventsOf(did: string, until: (events: Record<string, unknown>[]) => boolean): Promise<Record<string, unknown>[]> {
+      for (;;) {
+        const init = world.received.findLast((e) => e['state'] === 'init' && e['tn'] === did);
+        const mine = init === undefined ? [] : world.received.filter((e) => e['call'] === init['call']);
+        if (until(mine)) return mine;
+        await world.callbacks.waitForRequests(world.callbacks.requests.length + 1);
+      }
+    }
+
+    const destroyed = (events: Record<string, unknown>[]): boolean => events.some((e) => e['state'] === 'destroyed');
+    /** The engine has told the Play's end (so it has saved the next verb as where the call stands). */
+    const playDone = (events: Record<string, unknown>[]): boolean => events.some((e) => e['command'] === 'Play' && e['success'] === true);
+
+    it('killed during a Say: the next engine says it again from its start, then the rest; the call events show the gap', async function () {
+      const call = await killDuring('15551230061', (c) => c.untilStarted(2).then(() => undefined));
+      const end = await call.ended();
+      expect(call.heard().map((h) => world.label(h.media))).to.deep.equal(['welcome.wav', `say:${LONG_SPEECH}`, `say:${LONG_SPEECH}`, 'next.wav']);
+      expect(end.cause).to.equal(16);
+      // init, ringing/live, Play, Say interrupted, Say, Play, Hangup, hangup, destroyed
+      const events = await eventsOf('15551230061', destroyed);
+      const uuid = String(events[0]?.['call']);
+      expect(flowEvents(uuid)).to.deep.equal(['Play ok', 'Say interrupted', 'Say ok', 'Play ok', 'Hangup ok']);
+      const sequences = events.map((e) => Number(e['sequence']));
+      expect(new Set(sequences).size, 'unique sequence numbers').to.equal(sequences.length);
+      await world.engine.close();
+    });
+
+    it('killed during a Pause: the caller hears the rest of the flow', async function () {
+      const call = await killDuring('15551230062', () => eventsOf('15551230062', playDone).then(() => undefined));
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done', 'next.wav done']);
+      expect(end.cause).to.equal(16);
+      await world.engine.close();
+    });
+
+    it('killed during a Callback: the next engine waits for the same job (taken over from the dead worker) and runs the answer', async function () {
+      const seen = world.callbacks.requests.filter((r) => r.url.startsWith('/delayed')).length;
+      const call = await killDuring('15551230063', async () => {
+        while (world.callbacks.requests.filter((r) => r.url.startsWith('/delayed')).length === seen) await world.callbacks.waitForRequests(world.callbacks.requests.length + 1);
+      });
+      const end = await call.ended();
+      expect(call.heard().map((h) => world.label(h.media))).to.deep.equal(['welcome.wav', 'say:Welcome back', 'next.wav']);
+      expect(end.cause).to.equal(16);
+      const fetches = world.callbacks.requests.filter((r) => r.url.startsWith('/delayed')).slice(seen);
+      const calls = new Set(fetches.map((r) => new URL(r.url, 'http://x').searchParams.get('call')));
+      expect(calls.size, 'one call UUID across the restart').to.equal(1);
+      expect(fetches.length).to.be.within(1, 2);
+      await world.engine.close();
+    });
+
+    it('a call whose saved state was lost is hung up with cause 41, never left in silence', async function () {
+      const child = await world.startEngineProcess();
+      const call = await world.call('15551230064');
+      await eventsOf('15551230064', playDone);
+      await child.kill('SIGKILL');
+      const redis = new Redis(await sharedRedisUrl());
+      try {
+        expect(await redis.del(`${world.prefix}:call:${call.channelId}`)).to.equal(1);
+      } finally {
+        redis.disconnect();
+      }
+      await world.startEngineAfter(child, child.labels);
+      const end = await call.ended();
+      expect(end.cause).to.equal(41);
+      expect(world.heard(call.heard())).to.deep.equal(['welcome.wav done']);
       await world.expectNothingLeft();
     });
   });
