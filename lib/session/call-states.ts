@@ -14,7 +14,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../flow/ports.js';
 import type { FlowPosition } from '../flow/progress.js';
 import { RedisBacklog } from '../queue/redis-backlog.js';
-import { settledWithin, type RedisTarget } from '../queue/redis.js';
+import { once } from 'node:events';
+import { messageOf, settledWithin, type RedisTarget } from '../queue/redis.js';
 import type { FlowDocument } from '../xml/index.js';
 import { decodeSavedCall, encodeSavedCall, SavedCallError, type SavedCall } from './saved-call.js';
 
@@ -50,10 +51,12 @@ export type Claim =
 
 type Command = readonly (string | number)[];
 
-// KEYS[1] the call's hash. ARGV: this instance, the alive-key prefix, the document-key prefix.
-// The alive and document keys are derived here: under a hash-tagged QUEUE_PREFIX they
-// share the call's slot, as every key of the engine does.
+// KEYS[1] the call's hash. ARGV: this instance, the alive-key prefix, the document-key
+// prefix, ALIVE_MS. The alive and document keys are derived here: under a hash-tagged
+// QUEUE_PREFIX they share the call's slot, as every key of the engine does. The claimer is
+// marked alive first, so that a second claimer sees the call as taken.
 const CLAIM = `
+redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[4])
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'none'} end
 local owner = redis.call('HGET', KEYS[1], 'owner')
@@ -115,7 +118,7 @@ export class CallStates {
         return 'refused';
       },
     });
-    this.beat();
+    this.client.on('ready', () => this.beat());
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -185,15 +188,17 @@ export class CallStates {
    * @throws when Redis does not answer within `timeoutMs`.
    */
   async claim(channel: string, timeoutMs: number): Promise<Claim> {
-    const running = this.client.eval(CLAIM, 1, this.callKey(channel), this.instance, this.aliveKey(''), this.documentKey(''));
+    const signal = AbortSignal.timeout(timeoutMs);
     let reply: unknown;
-    const answered = await settledWithin(
-      running.then((value) => {
-        reply = value;
-      }),
-      timeoutMs,
-    );
-    if (!answered) throw new CallStateUnavailableError(`Redis did not answer within ${timeoutMs} ms`);
+    try {
+      // The connection queues nothing itself: right after start-up, wait for it.
+      if (this.client.status !== 'ready') await once(this.client, 'ready', { signal });
+      const running = this.client.eval(CLAIM, 1, this.callKey(channel), this.instance, this.aliveKey(''), this.documentKey(''), ALIVE_MS);
+      reply = await Promise.race([running, once(signal, 'abort').then(() => Promise.reject(signal.reason))]);
+    } catch (error) {
+      const why = signal.aborted ? `Redis did not answer within ${timeoutMs} ms` : messageOf(error);
+      throw new CallStateUnavailableError(`cannot read the call's saved state: ${why}`, { cause: error });
+    }
     if (!Array.isArray(reply)) throw new CallStateUnavailableError('unexpected answer from Redis');
     const [kind, first, second, playback] = reply as unknown[];
     if (kind === 'none') return { kind: 'none' };
@@ -227,6 +232,7 @@ export class CallStates {
   }
 
   private beat(): void {
+    if (this.heartbeat === undefined) return;
     this.client.set(this.aliveKey(this.instance), '1', 'PX', ALIVE_MS).catch((error: unknown) => this.backlog.outage(error));
   }
 
