@@ -21,7 +21,7 @@ import type {
   RecordOptions,
 } from '../flow/ports.js';
 import { Q850 } from './causes.js';
-import { dialTargets, dialUnavailable, type DialDeps } from './dial.js';
+import { dialTargets, dialUnavailable, resumeDial, type BridgedDial, type DialDeps } from './dial.js';
 import { AriNotFoundError, AriRequestError } from './errors.js';
 import type { AriEvent, ChannelSnapshot } from './events.js';
 import { mediaUri } from './media.js';
@@ -49,6 +49,8 @@ export interface AriCallOptions {
   readonly onLive?: () => void;
   /** Called as each playback of the flow's audio is asked for, with its id. */
   readonly onPlayback?: (playbackId: string) => void;
+  /** A `<Dial>` bridged before a restart: the flow's first Dial goes on with it if its bridge still exists. */
+  readonly resumedDial?: BridgedDial;
 }
 
 type DigitListener = (digit: string) => void;
@@ -88,6 +90,7 @@ export class AriCall implements Call {
   private readonly onLive: (() => void) | undefined;
   private readonly onPlayback: ((playbackId: string) => void) | undefined;
   private cause: number | undefined;
+  private resumedDial: BridgedDial | undefined;
 
   constructor(options: AriCallOptions) {
     this.channelId = options.channel.id;
@@ -95,6 +98,7 @@ export class AriCall implements Call {
     this.onHangup = options.onHangup;
     this.onLive = options.onLive;
     this.onPlayback = options.onPlayback;
+    this.resumedDial = options.resumedDial;
     this.rest = options.rest;
     this.log = options.log;
     this.identity = { call: options.call, sca: options.sca, from: options.from, tn: options.tn };
@@ -250,8 +254,13 @@ export class AriCall implements Call {
   /** See lib/ari/dial.ts. */
   dial(targets: readonly DialTargetRef[], opts: DialOptions): Promise<DialOutcome> {
     if (this.ended.aborted) return Promise.reject(new CallEndedError());
-    if (this.dialDeps === undefined) return Promise.reject(dialUnavailable());
-    return dialTargets({ channelId: this.channelId, ended: this.ended, answer: () => this.answer() }, targets, opts, this.dialDeps);
+    const deps = this.dialDeps;
+    if (deps === undefined) return Promise.reject(dialUnavailable());
+    const caller = { channelId: this.channelId, ended: this.ended, answer: () => this.answer() };
+    const resumed = this.resumedDial;
+    this.resumedDial = undefined;
+    if (resumed === undefined) return dialTargets(caller, targets, opts, deps);
+    return resumeDial(caller, resumed, opts, deps).then((outcome) => outcome ?? dialTargets(caller, targets, opts, deps));
   }
 
   async hangup(request: HangupRequest): Promise<void> {

@@ -46,9 +46,20 @@ const STATUS: Readonly<Record<string, { failure: DialTargetFailure; cause: numbe
   CHANUNAVAIL: { failure: 'failed', cause: 20 },
 };
 
+/** A dial whose answered leg is bridged with the caller: what a restart needs to go on with it. */
+export interface BridgedDial {
+  readonly bridge: string;
+  readonly leg: string;
+  readonly target: DialTargetRef;
+  /** Epoch ms. */
+  readonly bridgedAt: number;
+}
+
 export interface DialDeps {
   /** Our Stasis application, where the legs go once they answer. */
   readonly app: string;
+  /** Told when the answered leg is bridged with the caller (the call's saved state keeps it). */
+  readonly onBridged?: (bridged: BridgedDial) => void;
   readonly rest: AriRest;
   readonly dispatcher: ChannelDispatcher;
   readonly ownChannels: OwnChannels;
@@ -88,6 +99,29 @@ export function dialTargets(caller: DialCaller, targets: readonly DialTargetRef[
   return new DialSession(caller, targets, opts, deps).run();
 }
 
+/**
+ * After a restart, a `<Dial>` another process bridged: when its bridge still holds the
+ * caller and the leg, it goes on (resolving as a dial does when the called party hangs
+ * up); otherwise what is left of it is cleared and this resolves undefined: the Dial runs again.
+ */
+export async function resumeDial(caller: DialCaller, bridged: BridgedDial, opts: DialOptions, deps: DialDeps): Promise<DialOutcome | undefined> {
+  const { rest, log } = deps;
+  const members = await rest.bridgeChannels(bridged.bridge).catch((error: unknown) => {
+    log.warn({ err: error, bridge: bridged.bridge }, 'cannot look the bridge of a resumed <Dial> up');
+    return undefined;
+  });
+  if (members?.includes(caller.channelId) && members.includes(bridged.leg)) {
+    log.info({ leg: bridged.leg, bridge: bridged.bridge }, 'the called party is still bridged with the caller: the <Dial> goes on');
+    return new DialSession(caller, [bridged.target], opts, deps, bridged).run();
+  }
+  log.info({ leg: bridged.leg, bridge: bridged.bridge }, 'the bridge of a resumed <Dial> is gone: dialling again');
+  await Promise.all([
+    rest.hangup(bridged.leg, CAUSE.normalClearing).catch(() => undefined),
+    rest.destroyBridge(bridged.bridge).catch(() => undefined),
+  ]);
+  return undefined;
+}
+
 class DialSession {
   private readonly legs: Leg[];
   private winner: Leg | undefined;
@@ -103,10 +137,12 @@ class DialSession {
     targets: readonly DialTargetRef[],
     private readonly opts: DialOptions,
     private readonly deps: DialDeps,
+    /** A dial bridged before a restart: its one leg, bridged already. */
+    private readonly resumed?: BridgedDial,
   ) {
     this.log = deps.log;
     this.legs = targets.map((target) => ({
-      id: `${DIAL_LEG_ID_PREFIX}${randomUUID()}`,
+      id: resumed?.leg ?? `${DIAL_LEG_ID_PREFIX}${randomUUID()}`,
       target,
       endpoint: renderEndpoint(deps.endpoints, target),
       inStasis: false,
@@ -129,10 +165,30 @@ class DialSession {
       this.deps.ownChannels.add(leg.id);
       this.deps.dispatcher.register(leg.id, (event) => this.onLegEvent(leg, event));
     }
+    if (this.resumed !== undefined) {
+      this.goOnBridged(this.resumed);
+      return done;
+    }
     this.timer = setTimeout(() => void this.finish({ kind: 'timeout', timeout: this.opts.timeout }, CAUSE.noAnswer), this.opts.timeout);
     this.deps.rest.ring(this.caller.channelId, true).catch((error: unknown) => this.log.debug({ err: error }, 'could not ring the caller'));
     for (const leg of this.legs) void this.originate(leg);
     return done;
+  }
+
+  /** Resumed: the leg is the winner, in its bridge; the dial ends when it goes. */
+  private goOnBridged(resumed: BridgedDial): void {
+    const leg = this.legs[0] as Leg;
+    leg.inStasis = true;
+    this.winner = leg;
+    this.bridgeId = resumed.bridge;
+    this.bridgedAt = resumed.bridgedAt;
+    // It may have gone between the bridge's listing and the registration above.
+    this.deps.rest.getChannel(leg.id).then(
+      (channel) => {
+        if (channel === undefined) this.legGone(leg);
+      },
+      () => undefined,
+    );
   }
 
   private async originate(leg: Leg): Promise<void> {
@@ -203,6 +259,7 @@ class DialSession {
       if (this.finishing) return;
       await rest.addToBridge(bridgeId, [this.caller.channelId, leg.id]);
       this.bridgedAt = Date.now();
+      this.deps.onBridged?.({ bridge: bridgeId, leg: leg.id, target: leg.target, bridgedAt: this.bridgedAt });
       if (leg.gone) void this.finish({ kind: 'bridged', target: leg.target, ms: 0 });
     } catch (error) {
       if (this.finishing) return;

@@ -16,6 +16,7 @@ import { Metrics } from '../metrics/metrics.js';
 import type { CallStates } from '../session/call-states.js';
 import type { CallTrail, CallTrails } from '../trail/writer.js';
 import { AriCall } from './ari-call.js';
+import type { BridgedDial } from './dial.js';
 import type { ChannelDispatcher } from './dispatcher.js';
 import type { ChannelSnapshot } from './events.js';
 import { loadFirstDocument } from './first-document.js';
@@ -60,6 +61,8 @@ export interface ResumedCall {
   readonly sequence: number;
   /** A playback that may still be playing what was cut off. */
   readonly playback?: string;
+  /** The `<Dial>` it was in, bridged: it goes on if its bridge still exists. */
+  readonly dial?: BridgedDial;
 }
 
 export class InboundCall {
@@ -85,7 +88,11 @@ export class InboundCall {
       metrics?.firstAudio.observe(Metrics.secondsSince(started));
     };
     const endpoints = { ...(deps.dialEndpoints ?? DEFAULT_DIAL_ENDPOINTS), ...app.dial };
-    const dial = { app: deps.ariApp, dispatcher: deps.dispatcher, ownChannels: deps.ownChannels, endpoints };
+    const states = deps.states;
+    /** Where the flow stands (top-level), for a Dial's saved bridge. */
+    let at = resume === undefined ? { documents: 1, verb: 0 } : { documents: resume.position.documents, verb: resume.position.verb };
+    const onBridged = states === undefined ? {} : { onBridged: (bridged: BridgedDial) => states.dialled(channel.id, { ...bridged, ...at }) };
+    const dial = { app: deps.ariApp, dispatcher: deps.dispatcher, ownChannels: deps.ownChannels, endpoints, ...onBridged };
     const trail = deps.trails?.open({ call: uuid, did: tn, from, app: { uuid: app.uuid, name: app.name }, channel: channel.id });
     const callEvents = openEvents(deps, app, { call: uuid, sca: app.uuid, from, tn }, resume);
     const onHangup = (request: HangupRequest): void => {
@@ -93,10 +100,10 @@ export class InboundCall {
       callEvents?.engineHangup(request);
     };
     const identity = { call: uuid, app: app.uuid, channel: channel.id, did: tn, from };
-    const states = deps.states;
     const onPlayback = states === undefined ? {} : { onPlayback: (playbackId: string) => states.playing(channel.id, playbackId) };
     const onLive = callEvents === undefined ? {} : { onLive: () => callEvents.live() };
-    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from, tn, rest, log, dial, onAudio, onHangup, ...onLive, ...onPlayback });
+    const resumedDial = resume?.dial === undefined ? {} : { resumedDial: resume.dial };
+    const call = new AriCall({ channel, call: uuid, sca: app.uuid, from, tn, rest, log, dial, onAudio, onHangup, ...onLive, ...onPlayback, ...resumedDial });
     this.call = call;
     if (callEvents !== undefined) {
       if (resume === undefined) {
@@ -118,7 +125,16 @@ export class InboundCall {
       },
     };
     const progress =
-      states === undefined ? {} : { progress: { at: (position: FlowPosition) => states.save(identity, position, { sequence: callEvents?.lastSequence ?? 0 }) } };
+      states === undefined
+        ? {}
+        : {
+            progress: {
+              at: (position: FlowPosition) => {
+                at = { documents: position.documents, verb: position.verb };
+                states.save(identity, position, { sequence: callEvents?.lastSequence ?? 0 });
+              },
+            },
+          };
     const flowDeps = { call, fetcher: deps.fetcherFor(app), speech: deps.speech, audio: deps.audio, events, log, handover: this.handover.signal, ...progress };
     const flowOptions = { maxDocuments: deps.maxDocuments };
     metrics?.callsActive.inc();

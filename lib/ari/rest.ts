@@ -35,6 +35,8 @@ export interface AriRest {
   addToBridge(bridgeId: string, channelIds: readonly string[]): Promise<void>;
   /** Destroys a bridge; one already gone is not an error. */
   destroyBridge(bridgeId: string): Promise<void>;
+  /** The ids of the channels in a bridge, or undefined when Asterisk no longer has it. */
+  bridgeChannels(bridgeId: string): Promise<string[] | undefined>;
 }
 
 export interface OriginateRequest {
@@ -147,6 +149,16 @@ export class ClientRest implements AriRest {
     return Array.isArray(application.channel_ids) ? application.channel_ids.filter((id) => typeof id === 'string') : [];
   }
 
+  async bridgeChannels(bridgeId: string): Promise<string[] | undefined> {
+    try {
+      const bridge = await this.run('get_bridge', `get bridge ${bridgeId}`, (c) => c.bridges.get({ bridgeId }));
+      return Array.isArray(bridge.channels) ? bridge.channels.filter((id) => typeof id === 'string') : [];
+    } catch (error) {
+      if (error instanceof AriNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   async listChannels(): Promise<ChannelSnapshot[]> {
     const channels: unknown = await this.run('list_channels', 'list channels', (c) => c.channels.list());
     return Array.isArray(channels) ? channels.map(parseChannel).filter((channel) => channel !== undefined) : [];
@@ -221,6 +233,7 @@ export type AriOperation =
   | 'hangup'
   | 'get_application'
   | 'list_channels'
+  | 'get_bridge'
   | 'originate'
   | 'ring'
   | 'ring_stop'

@@ -289,12 +289,6 @@ export class StasisApp implements ConnectionListener {
       // ringing (in the dialplan, not in Stasis): only a channel in Stasis(<app>) is taken.
       const channel = await this.options.rest.getChannel(channelId);
       if (channel === undefined || !inApplication(channel, this.options.app)) return;
-      if (isDialLeg(channelId)) {
-        // A leg another process dialled: its <Dial> runs again when its call resumes.
-        log.info({ channel: channelId }, 'hanging up a dialled leg whose <Dial> is gone');
-        this.refuse(channelId, Q850.normal_clearing);
-        return;
-      }
       let claim: Claim = { kind: 'none' };
       if (states !== undefined) {
         try {
@@ -308,12 +302,22 @@ export class StasisApp implements ConnectionListener {
         }
       }
       if (claim.kind === 'busy' || this.calls.has(channelId) || this.draining) return;
+      if (claim.kind === 'leg') {
+        await this.takeLeg(channelId, claim.caller);
+        return;
+      }
       if (claim.kind === 'resume') {
         this.resume(channel, claim);
         return;
       }
       if (claim.kind === 'unusable') {
         this.lost(channelId, claim.reason);
+        return;
+      }
+      if (isDialLeg(channelId)) {
+        // Answered but never bridged: the <Dial> that rang it runs again when its call resumes.
+        log.info({ channel: channelId }, 'hanging up a dialled leg whose <Dial> is gone');
+        this.refuse(channelId, Q850.normal_clearing);
         return;
       }
       // Answered, so a flow ran it: without its state, nothing can go on from where it was.
@@ -328,6 +332,16 @@ export class StasisApp implements ConnectionListener {
     } finally {
       this.taking.delete(channelId);
     }
+  }
+
+  /**
+   * A bridged leg of another process's call: left to whoever resumes that call (its Dial
+   * goes on with it, or hangs it up), unless that call is gone: then it is hung up.
+   */
+  private async takeLeg(leg: string, caller: string): Promise<void> {
+    if (this.calls.has(caller) || (await this.options.rest.getChannel(caller)) !== undefined) return;
+    this.options.log.info({ channel: leg, caller }, 'hanging up a dialled leg whose caller is gone');
+    this.refuse(leg, Q850.normal_clearing);
   }
 
   private resume(channel: ChannelSnapshot, claim: Extract<Claim, { kind: 'resume' }>): void {
@@ -352,6 +366,8 @@ export class StasisApp implements ConnectionListener {
       position,
       sequence: saved.sequence,
       ...(claim.playback === undefined ? {} : { playback: claim.playback }),
+      // A Dial goes on only when the call resumes at that Dial.
+      ...(claim.dial !== undefined && claim.dial.documents === saved.documents && claim.dial.verb === saved.verb ? { dial: claim.dial } : {}),
     });
   }
 

@@ -2,7 +2,8 @@
 // crash or a deploy (README: "Restart without losing a call").
 //
 //   <prefix>:call:<channel id>   hash: `owner` (the process's instance id), `state` (SavedCall
-//                                JSON), `playback` (the last playback started)
+//                                JSON), `playback` (the last playback started), `dial` (a
+//                                bridged <Dial>); for a dialled leg, `legOf` (its caller's channel)
 //   <prefix>:document:<sha-256>  the text of a document a call runs (shared by the calls running it)
 //   <prefix>:engine:<instance>   set while the process lives (renewed every second, expires in 3)
 //
@@ -17,7 +18,7 @@ import { RedisBacklog } from '../queue/redis-backlog.js';
 import { once } from 'node:events';
 import { messageOf, settledWithin, type RedisTarget } from '../queue/redis.js';
 import type { FlowDocument } from '../xml/index.js';
-import { decodeSavedCall, encodeSavedCall, SavedCallError, type SavedCall } from './saved-call.js';
+import { decodeSavedCall, decodeSavedDial, encodeSavedCall, SavedCallError, type SavedCall, type SavedDial } from './saved-call.js';
 
 /** How long a process is taken for alive after its last heartbeat. */
 export const ALIVE_MS = 3000;
@@ -41,7 +42,9 @@ export type CallIdentity = Pick<SavedCall, 'call' | 'app' | 'channel' | 'did' | 
 /** What a process finds for a channel of its application that it does not run. */
 export type Claim =
   /** Saved by a process that is gone (or by this one): now this process's to resume. */
-  | { readonly kind: 'resume'; readonly saved: SavedCall; readonly document: string; readonly playback?: string }
+  | { readonly kind: 'resume'; readonly saved: SavedCall; readonly document: string; readonly playback?: string; readonly dial?: SavedDial }
+  /** A leg a `<Dial>` of the call on channel `caller` bridged: that call's to go on with. */
+  | { readonly kind: 'leg'; readonly caller: string }
   /** Nothing saved: not a call any process ran, or its state expired or was lost. */
   | { readonly kind: 'none' }
   /** Saved, but not usable (damaged, or its document is missing). */
@@ -58,7 +61,11 @@ type Command = readonly (string | number)[];
 const CLAIM = `
 redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[4])
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {'none'} end
+if not state then
+  local caller = redis.call('HGET', KEYS[1], 'legOf')
+  if caller then return {'leg', caller} end
+  return {'none'}
+end
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if owner and owner ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. owner) == 1 then return {'busy', owner} end
 redis.call('HSET', KEYS[1], 'owner', ARGV[1])
@@ -67,7 +74,7 @@ local document = false
 if ok and type(decoded) == 'table' and type(decoded.document) == 'string' then
   document = redis.call('GET', ARGV[3] .. decoded.document)
 end
-return {'claimed', state, document, redis.call('HGET', KEYS[1], 'playback')}
+return {'claimed', state, document, redis.call('HGET', KEYS[1], 'playback'), redis.call('HGET', KEYS[1], 'dial')}
 `;
 
 const documentHashes = new WeakMap<FlowDocument, string>();
@@ -173,6 +180,19 @@ export class CallStates {
     this.backlog.push([['hset', this.callKey(channel), 'playback', playbackId]]);
   }
 
+  /**
+   * A `<Dial>` of the call bridged a leg: whoever resumes the call at that Dial goes on
+   * with the bridge, and knows the leg for the call's. Never waits, never throws.
+   */
+  dialled(channel: string, dial: SavedDial): void {
+    const legKey = this.callKey(dial.leg);
+    this.backlog.push([
+      ['hset', this.callKey(channel), 'dial', JSON.stringify(dial)],
+      ['hset', legKey, 'legOf', channel],
+      ['expire', legKey, this.ttlSeconds],
+    ]);
+  }
+
   /** The call is handed over: another process may take it at once. Never waits, never throws. */
   release(channel: string): void {
     this.backlog.push([['hdel', this.callKey(channel), 'owner']]);
@@ -200,8 +220,9 @@ export class CallStates {
       throw new CallStateUnavailableError(`cannot read the call's saved state: ${why}`, { cause: error });
     }
     if (!Array.isArray(reply)) throw new CallStateUnavailableError('unexpected answer from Redis');
-    const [kind, first, second, playback] = reply as unknown[];
+    const [kind, first, second, playback, dial] = reply as unknown[];
     if (kind === 'none') return { kind: 'none' };
+    if (kind === 'leg') return { kind: 'leg', caller: String(first) };
     if (kind === 'busy') return { kind: 'busy', owner: String(first) };
     let saved: SavedCall;
     try {
@@ -211,7 +232,8 @@ export class CallStates {
       throw error;
     }
     if (typeof second !== 'string') return { kind: 'unusable', reason: 'the document it was running is no longer kept' };
-    return { kind: 'resume', saved, document: second, ...(typeof playback === 'string' ? { playback } : {}) };
+    const bridged = typeof dial === 'string' ? decodeSavedDial(dial) : undefined;
+    return { kind: 'resume', saved, document: second, ...(typeof playback === 'string' ? { playback } : {}), ...(bridged === undefined ? {} : { dial: bridged }) };
   }
 
   /** Resolves once the saves so far are in Redis (false if not within `withinMs`). */

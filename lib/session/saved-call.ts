@@ -75,3 +75,33 @@ export function decodeSavedCall(text: string): SavedCall {
   const { version: _version, ...saved } = parsed.data;
   return saved;
 }
+
+/** A `<Dial>` bridged at a position of the flow (BridgedDial, and where it was). */
+export interface SavedDial {
+  readonly bridge: string;
+  readonly leg: string;
+  readonly target: { readonly type: 'number' | 'sip'; readonly value: string };
+  readonly bridgedAt: number;
+  /** The position of the Dial: it goes on only when the call resumes there. */
+  readonly documents: number;
+  readonly verb: number;
+}
+
+const dialSchema = z.object({
+  bridge: z.string().min(1),
+  leg: z.string().min(1),
+  target: z.object({ type: z.enum(['number', 'sip']), value: z.string().min(1) }),
+  bridgedAt: count,
+  documents: count.min(1),
+  verb: count,
+});
+
+/** Undefined when it is not a usable saved dial (the Dial then runs again). */
+export function decodeSavedDial(text: string): SavedDial | undefined {
+  try {
+    const parsed = dialSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

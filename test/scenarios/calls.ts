@@ -4,6 +4,7 @@
 // caller gets (answer, what played and how it ended, the hang-up cause), what the
 // customer's server receives, and that nothing is left behind on Asterisk.
 import { appendFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type http from 'node:http';
 import { expect } from 'chai';
 import { startHttpRole } from '../../app/roles/http.js';
@@ -604,8 +605,20 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
             events_url: `${w.callbacks.origin}/events`,
             xml: `<Response><Play>${w.prompts.welcome}</Play><Callback url="${w.callbacks.origin}/delayed" timeout="10000"/><Play>${w.prompts.sorry}</Play></Response>`,
           },
+          {
+            uuid: 'app-k-dial',
+            name: 'Killed during a Dial',
+            numbers: ['15551230065'],
+            // 46000 answers, then hangs up after 6 s (test/support/asterisk/launcher.ts).
+            xml: `<Response><Dial timeout="5000"><To>46000</To></Dial><Play>${w.prompts.next}</Play><Hangup/></Response>`,
+          },
         ],
-        { resume: { ttlSeconds: 600, sweepIntervalMs: 300 }, shutdownGraceMs: 300, events: { retry: { initialMs: 100, maxMs: 500 } } },
+        {
+          resume: { ttlSeconds: 600, sweepIntervalMs: 300 },
+          shutdownGraceMs: 300,
+          events: { retry: { initialMs: 100, maxMs: 500 } },
+          dial: { number: 'Local/{number}@opentact-targets', sip: 'PJSIP/trunk/{uri}' },
+        },
       );
     });
 
@@ -634,6 +647,20 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
         .filter((e) => e['call'] === call && e['type'] === 'call_flow')
         .sort((a, b) => Number(a['sequence']) - Number(b['sequence']))
         .map((e) => `${String(e['command'])} ${e['success'] === true ? 'ok' : String(e['code'])}`);
+    }
+
+    /** Resolves once the call's saved state has `field` (polled: Redis tells no one). */
+    async function savedState(channelId: string, field: string): Promise<void> {
+      const redis = new Redis(await sharedRedisUrl());
+      try {
+        const deadline = Date.now() + 5000;
+        while (!(await redis.hexists(`${world.prefix}:call:${channelId}`, field))) {
+          if (Date.now() > deadline) throw new Error(`no ${field} in the saved state of ${channelId} within 5 s`);
+          await sleep(20);
+        }
+      } finally {
+        redis.disconnect();
+      }
     }
 
     /** The call events of the latest call to `did`, once `until` holds for them. */
@@ -689,6 +716,24 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       expect(calls.size, 'one call UUID across the restart').to.equal(1);
       expect(fetches.length).to.be.within(1, 2);
       await world.engine.close();
+    });
+
+    it('killed during a Dial: the bridge still holds caller and called party, so the Dial goes on; the flow continues when the called party hangs up', async function () {
+      const since = world.proxy.requests.length;
+      const child = await world.startEngineProcess();
+      const call = await world.call('15551230065');
+      await world.proxy.untilEvents((e) => e.type === 'ChannelEnteredBridge' && e.channel?.id === call.channelId, 'the caller bridged');
+      // Killed once the bridge is in the call's saved state (no event says so: Redis is asked).
+      await savedState(call.channelId, 'dial');
+      const labels = await child.refreshLabels();
+      await child.kill('SIGKILL');
+      await world.startEngineAfter(child, labels);
+      const end = await call.ended();
+      expect(world.heard(call.heard())).to.deep.equal(['next.wav done']);
+      expect(end.cause).to.equal(16);
+      const originated = world.proxy.requests.slice(since).filter((r) => r.method === 'POST' && r.path === '/ari/channels');
+      expect(originated.length, 'dialled once, not again after the restart').to.equal(1);
+      await world.expectNothingLeft();
     });
 
     it('a call whose saved state was lost is hung up with cause 41, never left in silence', async function () {
