@@ -131,7 +131,7 @@ export class InboundCall {
             progress: {
               at: (position: FlowPosition) => {
                 at = { documents: position.documents, verb: position.verb };
-                states.save(identity, position, { sequence: callEvents?.lastSequence ?? 0 });
+                states.save(identity, position, { sequence: callEvents?.lastSequence ?? 0, answered: call.info.state === 'live' });
               },
             },
           };

@@ -147,7 +147,7 @@ export class CallStates {
   }
 
   /** Saves a call's state; never waits, never throws. */
-  save(identity: CallIdentity, position: FlowPosition, extra: { readonly sequence: number }): void {
+  save(identity: CallIdentity, position: FlowPosition, extra: { readonly sequence: number; readonly answered: boolean }): void {
     const hash = hashOf(position.document);
     const now = Date.now();
     const commands: Command[] = [];
@@ -164,6 +164,7 @@ export class CallStates {
       verb: position.verb,
       fetchSteps: position.fetchSteps,
       recordings: position.recordings,
+      answered: extra.answered,
       sequence: extra.sequence,
       savedAt: now,
     };

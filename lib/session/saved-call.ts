@@ -21,6 +21,8 @@ export interface SavedCall {
   /** Fetch steps used before that verb. */
   readonly fetchSteps: number;
   readonly recordings: readonly (readonly [string, Recording])[];
+  /** Whether the call was answered (for the operator: Asterisk's channel state is what a resumption trusts). */
+  readonly answered: boolean;
   /** The last call event's sequence number, when the app has an `events_url`. */
   readonly sequence: number;
   /** Epoch ms. */
@@ -47,6 +49,7 @@ const schema = z.object({
   verb: count,
   fetchSteps: count,
   recordings: z.array(z.tuple([z.string(), recording])),
+  answered: z.boolean(),
   sequence: count,
   savedAt: count,
 });

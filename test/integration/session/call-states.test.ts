@@ -42,8 +42,8 @@ describe('call state in Redis (resuming calls after a restart)', function () {
 
   it('a call saved by a live process is not taken; once that process is gone it is, with its position, document and playback', async function () {
     const first = states();
-    first.save(identity('ch-1'), position(0), { sequence: 3 });
-    first.save(identity('ch-1'), position(1), { sequence: 5 });
+    first.save(identity('ch-1'), position(0), { sequence: 3, answered: true });
+    first.save(identity('ch-1'), position(1), { sequence: 5, answered: true });
     first.playing('ch-1', 'pb-9');
     expect(await first.whenWritten()).to.equal(true);
 
@@ -54,7 +54,7 @@ describe('call state in Redis (resuming calls after a restart)', function () {
     const claim = await next.claim('ch-1', 2000);
     expect(claim.kind).to.equal('resume');
     if (claim.kind !== 'resume') return;
-    expect(claim.saved).to.deep.include({ ...identity('ch-1'), documents: 1, verb: 1, fetchSteps: 2, sequence: 5, recordings: [] });
+    expect(claim.saved).to.deep.include({ ...identity('ch-1'), documents: 1, verb: 1, fetchSteps: 2, sequence: 5, answered: true, recordings: [] });
     expect(claim.document).to.equal(XML);
     expect(claim.playback).to.equal('pb-9');
     // Now the new process's: a third one does not take it while it lives.
@@ -63,7 +63,7 @@ describe('call state in Redis (resuming calls after a restart)', function () {
 
   it('a call handed over (released) is taken at once, even while the process that ran it lives', async function () {
     const first = states();
-    first.save(identity('ch-2'), position(2), { sequence: 0 });
+    first.save(identity('ch-2'), position(2), { sequence: 0, answered: false });
     first.release('ch-2');
     await first.whenWritten();
     expect((await states().claim('ch-2', 2000)).kind).to.equal('resume');
@@ -71,7 +71,7 @@ describe('call state in Redis (resuming calls after a restart)', function () {
 
   it('two processes claiming the call of a dead one at once: exactly one resumes it', async function () {
     const dead = states();
-    dead.save(identity('ch-3'), position(0), { sequence: 0 });
+    dead.save(identity('ch-3'), position(0), { sequence: 0, answered: false });
     await dead.close();
     const claims = await Promise.all([states().claim('ch-3', 2000), states().claim('ch-3', 2000)]);
     expect(claims.map((c) => c.kind).sort()).to.deep.equal(['busy', 'resume']);
@@ -79,7 +79,7 @@ describe('call state in Redis (resuming calls after a restart)', function () {
 
   it('a call that ended leaves nothing; a damaged state is refused with the field that is wrong', async function () {
     const first = states();
-    first.save(identity('ch-4'), position(0), { sequence: 0 });
+    first.save(identity('ch-4'), position(0), { sequence: 0, answered: false });
     first.forget('ch-4');
     await first.whenWritten();
     expect(await states().claim('ch-4', 2000)).to.deep.equal({ kind: 'none' });
@@ -92,7 +92,7 @@ describe('call state in Redis (resuming calls after a restart)', function () {
 
   it('a state whose document expired is not usable', async function () {
     const first = states();
-    first.save(identity('ch-6'), position(0), { sequence: 0 });
+    first.save(identity('ch-6'), position(0), { sequence: 0, answered: false });
     first.release('ch-6');
     await first.whenWritten();
     const keys = await redis.keys(`${prefix}:document:*`);
