@@ -65,6 +65,8 @@ export interface SuiteOptions {
   readonly events?: EngineOptions['events'];
   /** Signing secrets by app UUID. */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Saved call state (CALL_STATE_TTL): calls are handed over on close and resumed by restartEngine's engine. */
+  readonly resume?: EngineOptions['resume'];
   /** Admission control (MAX_CALLS…) with an optional clock of the test's; default none. */
   readonly admission?: EngineOptions['admission'];
 }
@@ -85,6 +87,7 @@ export class AriSuite {
   private mediaServer: ScriptedServer | undefined;
   private readonly mediaFiles = new Map<string, { body: Buffer; contentType: string }>();
   private readonly closers: (() => Promise<void>)[] = [];
+  private engineOptions!: EngineOptions;
 
   constructor(name: string) {
     this.prefix = uniquePrefix(`ari-${name}`);
@@ -148,7 +151,7 @@ export class AriSuite {
     });
     this.closers.push(() => this.fake.close());
     const prompts = this.mediaServer ? Object.fromEntries(Object.entries(await this.prompts()).map(([name, url]) => [url, `${name}.wav`])) : {};
-    this.engine = await Engine.start({
+    this.engineOptions = {
       ari: { url: this.fake.url, username: this.fake.username, password: this.fake.password },
       app: APP_NAME,
       apps: appList,
@@ -168,12 +171,24 @@ export class AriSuite {
       ...(options.events === undefined ? {} : { events: options.events }),
       ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
       ...(options.admission === undefined ? {} : { admission: options.admission }),
-    });
+      ...(options.resume === undefined ? {} : { resume: options.resume }),
+    };
+    this.engine = await Engine.start(this.engineOptions);
     this.closers.push(() => this.engine.close());
     await this.fake.waitForApplication(APP_NAME, 5000);
   }
 
   /** Resolves once the role reports ARI connected. */
+  /**
+   * Stops the engine as SIGTERM does (with `resume`, its calls are handed over) and starts
+   * a new one with the same options, Redis prefix included; `meanwhile` runs in between.
+   */
+  async restartEngine(meanwhile?: () => void): Promise<void> {
+    await this.engine.close();
+    meanwhile?.();
+    this.engine = await Engine.start(this.engineOptions);
+  }
+
   connected(timeoutMs = 5000): Promise<void> {
     return this.engine.connected(timeoutMs);
   }
