@@ -5,6 +5,7 @@ import { APP_NAME, AriSuite, CALLER, apps } from './harness.js';
 
 describe('ARI: calls resumed after a restart', function () {
   const suite = new AriSuite('resume');
+  this.timeout(30_000);
 
   before(async function () {
     const { welcome, next } = await suite.prompts();
