@@ -1,0 +1,39 @@
+// The calls of a run as they end: each observation with its classification, and the
+// running counts the progress line shows.
+import { classify, type CallObservation, type Classified } from './call-outcome.js';
+import { percentile } from './stats.js';
+
+export interface RecordedCall {
+  readonly observation: CallObservation;
+  readonly classified: Classified;
+}
+
+export class Recorder {
+  readonly calls: RecordedCall[] = [];
+  placed = 0;
+  completed = 0;
+  failed = 0;
+  refused = 0;
+  private readonly firstAudioMs: number[] = [];
+
+  add(observation: CallObservation): void {
+    const classified = classify(observation);
+    this.calls.push({ observation, classified });
+    this[classified.outcome] += 1;
+    const ms = firstAudioMs(observation);
+    if (ms !== undefined) this.firstAudioMs.push(ms);
+  }
+
+  get ended(): number {
+    return this.calls.length;
+  }
+
+  /** p99 of StasisStart → first audio over the calls ended so far. */
+  firstAudioP99(): number | null {
+    return percentile([...this.firstAudioMs].sort((a, b) => a - b), 99);
+  }
+}
+
+export function firstAudioMs(call: CallObservation): number | undefined {
+  return call.stasisAt !== undefined && call.firstAudioAt !== undefined ? call.firstAudioAt - call.stasisAt : undefined;
+}

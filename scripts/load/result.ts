@@ -1,0 +1,119 @@
+// The result of a load run, as written to its JSON file and read back by --compare and
+// --report. Durations are milliseconds, CPU is seconds or percent of one core.
+import type { Distribution } from './stats.js';
+
+export const RESULT_SCHEMA = 'opentact-ari-load/1';
+
+export interface ProcessFigures {
+  readonly pid: number;
+  /** CPU seconds from the first call placed to the last call over. */
+  readonly cpuSeconds: number;
+  /** Share of one core while calls were being placed (100 = one core busy). */
+  readonly percentOfCore: number;
+  /** CPU ms per call placed, from the first call placed to the last call over. */
+  readonly cpuMsPerCall: number;
+  /** The largest resident memory the process ever had (VmHWM), in MB. */
+  readonly peakRssMb: number;
+}
+
+export interface TimelineSecond {
+  /** Seconds since the first call was placed. */
+  readonly t: number;
+  readonly placed: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly refused: number;
+  /** Calls placed and not over yet. */
+  readonly live: number;
+  /** Share of one core in that second, by process role. */
+  readonly cpu: Readonly<Record<string, number>>;
+}
+
+export interface LoadResult {
+  readonly schema: typeof RESULT_SCHEMA;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly command: readonly string[];
+  readonly settings: {
+    readonly target: 'asterisk' | 'fake';
+    readonly flow: string;
+    readonly rate: number;
+    readonly durationSeconds: number;
+    readonly promptMs: number;
+    readonly callTimeoutSeconds: number;
+    readonly warmupCalls: number;
+    readonly asterisk: 'started by the tool' | 'running' | 'fake ARI';
+    readonly engine: 'started by the tool' | 'running';
+    /** The engine's environment as the tool set it (no password). */
+    readonly engineEnv: Readonly<Record<string, string>>;
+    readonly document: string;
+  };
+  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly loadAverageAtStart: readonly number[]; readonly node: string };
+  readonly calls: {
+    readonly placed: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly refused: number;
+    /** completed / placed, in percent. */
+    readonly completedPercent: number;
+    readonly failedByReason: Readonly<Record<string, number>>;
+    readonly refusedByReason: Readonly<Record<string, number>>;
+  };
+  readonly throughput: {
+    /** Seconds from the first call placed to the last. */
+    readonly placingSeconds: number;
+    /** Seconds from the last call placed to the last call over. */
+    readonly drainSeconds: number;
+    /** placed / placingSeconds. */
+    readonly offeredPerSecond: number;
+    /** completed / placingSeconds. */
+    readonly completedPerSecond: number;
+    /** How far behind its schedule the tool placed a call at worst. */
+    readonly maxPlacingLagMs: number;
+  };
+  readonly latencyMs: {
+    /** What firstAudio measures on this target. */
+    readonly firstAudioMeasure: string;
+    readonly firstAudio: Distribution;
+    /** Entering Stasis → the engine's channel Up. */
+    readonly answer: Distribution;
+    /** End of the audio that preceded the first callback → that callback at the server. */
+    readonly callbackRequest: Distribution;
+    /** The last callback at the server → the engine's channel destroyed. */
+    readonly callbackToHangup: Distribution;
+    /** End of the last audio → the engine's channel destroyed. */
+    readonly lastAudioToHangup: Distribution;
+    /** Entering Stasis → destroyed, completed calls. */
+    readonly completedCallDuration: Distribution;
+  };
+  readonly callbacks: {
+    /** Requests the callback server got, by path. */
+    readonly serverRequests: Readonly<Record<string, number>>;
+    /** The engine's opentact_callback_duration_seconds over the run (null: no /metrics). */
+    readonly engine: {
+      readonly count: number;
+      readonly meanMs: number | null;
+      /** The histogram bucket bounds holding p50 and p99. */
+      readonly p50AtMostMs: number | null;
+      readonly p99AtMostMs: number | null;
+      readonly byOutcome: Readonly<Record<string, number>>;
+    } | null;
+  };
+  /** What the engine's /metrics counted over the run (null: no /metrics). */
+  readonly engineView: {
+    readonly callsEnded: Readonly<Record<string, number>>;
+    readonly callsRefused: Readonly<Record<string, number>>;
+    /** Verbs that failed, `verb outcome` → count. */
+    readonly verbFailures: Readonly<Record<string, number>>;
+    /** opentact_first_audio_seconds: the bucket bound holding p99. */
+    readonly firstAudioP99AtMostMs: number | null;
+  } | null;
+  /** By role: engine, asterisk (or fake-ari), redis, callback-server, load-tool. */
+  readonly processes: Readonly<Record<string, ProcessFigures>>;
+  /** The engine's warnings and errors, `level: message` → lines. */
+  readonly engineLog: Readonly<Record<string, number>>;
+  /** Channels of the run still on Asterisk after it (null: unknown). */
+  readonly channelsLeft: number | null;
+  readonly notes: readonly string[];
+  readonly timeline: readonly TimelineSecond[];
+}
