@@ -11,6 +11,7 @@
 // The tester application has no subscribeAll (asterisk/asterisk#2170), sets an event
 // filter so Asterisk sends it only what it reads, and bounds every request.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { AriRest, type AriCredentials } from './ari-rest.js';
 import { asteriskTime, CallWatch, engineChannelOf, type WatchedEvent } from './call-watch.js';
@@ -21,6 +22,8 @@ import type { CallDriver, CallPlan } from './driver.js';
 const REQUEST_TIMEOUT_MS = 5000;
 /** How long after hanging up a timed-out call its end is awaited. */
 const HANGUP_WAIT_MS = 5000;
+/** How long the channels of the run get to go after the last call is over. */
+const LEFTOVER_SETTLE_MS = 10_000;
 /** Tester connections to Asterisk's HTTP server (sessionlimit 100 is shared with the engine's 50). */
 const MAX_SOCKETS = 32;
 const EVENTS = ['StasisStart', 'ChannelDialplan', 'ChannelStateChange', 'PlaybackStarted', 'PlaybackFinished', 'ChannelDestroyed'];
@@ -152,13 +155,20 @@ export class AsteriskDriver implements CallDriver {
     await this.ari('DELETE', `/ari/channels/${caller}`).catch(() => undefined);
   }
 
+  /** This run's channels still on Asterisk, waiting up to LEFTOVER_SETTLE_MS for the last hang-ups to finish. */
   async leftovers(): Promise<number | null> {
-    try {
-      const answer = await this.rest.request('GET', '/ari/channels', undefined, REQUEST_TIMEOUT_MS);
-      if (answer.status !== 200) return null;
-      return (JSON.parse(answer.text) as { id: string }[]).filter((channel) => channel.id.startsWith(this.app)).length;
-    } catch {
-      return null;
+    const deadline = Date.now() + LEFTOVER_SETTLE_MS;
+    for (;;) {
+      let count: number | null = null;
+      try {
+        const answer = await this.rest.request('GET', '/ari/channels', undefined, REQUEST_TIMEOUT_MS);
+        if (answer.status === 200) count = (JSON.parse(answer.text) as { id: string }[]).filter((channel) => channel.id.startsWith(this.app)).length;
+      } catch {
+        count = null;
+      }
+      if (count === 0 || count === null || Date.now() >= deadline) return count;
+      // Asterisk tells the tester nothing about channels it no longer watches: poll.
+      await sleep(500);
     }
   }
 

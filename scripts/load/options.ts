@@ -25,6 +25,8 @@ Where
   --context NAME              dialplan context of the calls; default opentact-tester (the
                               tool's own Asterisk), from-trunk with --ari-url
   --ari-app NAME              the engine's Stasis application; default opentact
+  --asterisk-verbose N        \`core set verbose N\` on the tool's Asterisk (started with -vvv,
+                              as in docker-compose.yml: a console line per dialplan step)
   --asterisk-pid PID          read a running Asterisk's CPU from this process
   --engine-url URL            use a running engine (its HTTP_PORT: /ready, /metrics) instead of
                               starting one; its apps file decides the flow of --did
@@ -76,6 +78,8 @@ export interface LoadOptions {
   readonly did: string;
   readonly ariApp: string;
   readonly context: string;
+  /** `core set verbose` for the Asterisk the tool starts; undefined: as started (-vvv). */
+  readonly asteriskVerbose?: number;
   /** A running Asterisk, or undefined: the tool starts one (target asterisk). */
   readonly asterisk?: ExistingAsterisk;
   /** A running engine, or undefined: the tool starts one. */
@@ -135,6 +139,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
         'ari-app': { type: 'string' },
         context: { type: 'string' },
         'asterisk-pid': { type: 'string' },
+        'asterisk-verbose': { type: 'string' },
         'engine-url': { type: 'string' },
         'engine-pid': { type: 'string' },
         'engine-env': { type: 'string', multiple: true },
@@ -174,6 +179,10 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
   } else if (values['asterisk-pid'] !== undefined) {
     throw new UsageError('--asterisk-pid is for a running Asterisk (--ari-url)');
   }
+  if (values['asterisk-verbose'] !== undefined && (target !== 'asterisk' || asterisk !== undefined)) {
+    throw new UsageError('--asterisk-verbose is for the Asterisk the tool starts');
+  }
+  const asteriskVerbose = values['asterisk-verbose'] === undefined ? undefined : number('asterisk-verbose', values['asterisk-verbose'], 3, wholeAtLeast(0), 'a whole number');
   let engine: ExistingEngine | undefined;
   if (values['engine-url'] !== undefined) {
     if (asterisk === undefined) throw new UsageError('--engine-url needs the Asterisk that engine is connected to (--ari-url)');
@@ -204,6 +213,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     did,
     ariApp: values['ari-app'] ?? 'opentact',
     context: values.context ?? (asterisk === undefined ? 'opentact-tester' : 'from-trunk'),
+    ...(asteriskVerbose === undefined ? {} : { asteriskVerbose }),
     ...(asterisk === undefined ? {} : { asterisk }),
     ...(engine === undefined ? {} : { engine }),
     engineEnv,

@@ -15,13 +15,17 @@ export class Recorder {
   failed = 0;
   refused = 0;
   private readonly firstAudioMs: number[] = [];
+  private recentFirstAudioMs: number[] = [];
 
   add(observation: CallObservation): void {
     const classified = classify(observation);
     this.calls.push({ observation, classified });
     this[classified.outcome] += 1;
     const ms = firstAudioMs(observation);
-    if (ms !== undefined) this.firstAudioMs.push(ms);
+    if (ms !== undefined) {
+      this.firstAudioMs.push(ms);
+      this.recentFirstAudioMs.push(ms);
+    }
   }
 
   get ended(): number {
@@ -31,6 +35,13 @@ export class Recorder {
   /** p99 of StasisStart → first audio over the calls ended so far. */
   firstAudioP99(): number | null {
     return percentile([...this.firstAudioMs].sort((a, b) => a - b), 99);
+  }
+
+  /** p99 of StasisStart → first audio over the calls ended since the last call of this. */
+  takeRecentFirstAudioP99(): number | null {
+    const recent = this.recentFirstAudioMs.sort((a, b) => a - b);
+    this.recentFirstAudioMs = [];
+    return percentile(recent, 99);
   }
 }
 

@@ -26,10 +26,12 @@ function latencyRow(label: string, d: Distribution): string[] {
   return [`  ${label}`, String(d.count), show(d.p50), show(d.p99), show(d.max)];
 }
 
-function byReason(title: string, counts: Readonly<Record<string, number>>): string[] {
+/** A title and one `count  what` line per entry (the first `limit`), or nothing when there is none. */
+function counted(title: string, counts: Readonly<Record<string, number>>, limit = Infinity): string[] {
   const entries = Object.entries(counts);
   if (entries.length === 0) return [];
-  return [title, ...entries.map(([reason, count]) => `  ${String(count).padStart(6)}  ${reason}`)];
+  const more = entries.length > limit ? [`  … and ${entries.length - limit} more in the JSON file`] : [];
+  return [title, ...entries.slice(0, limit).map(([what, count]) => `  ${String(count).padStart(6)}  ${what}`), ...more];
 }
 
 export function formatTable(result: LoadResult): string {
@@ -69,21 +71,20 @@ export function formatTable(result: LoadResult): string {
   lines.push(
     ...columns(
       [
-        ['process', 'pid', '% of a core', 'CPU ms/call', 'peak RSS MB'],
-        ...Object.entries(processes).map(([role, p]) => [`  ${role}`, String(p.pid), String(p.percentOfCore), String(p.cpuMsPerCall), String(p.peakRssMb)]),
+        ['process', 'pid', '% of a core', 'idle %', 'CPU ms/call', 'peak RSS MB'],
+        ...Object.entries(processes).map(([role, p]) => [`  ${role}`, String(p.pid), String(p.percentOfCore), show(p.idlePercentOfCore), String(p.cpuMsPerCall), String(p.peakRssMb)]),
       ],
       (i) => i > 0,
     ),
   );
-  lines.push('  (% of a core while placing; CPU ms per call placed, from the first call placed to the last call over)');
-  lines.push(...byReason('failed, by reason', calls.failedByReason), ...byReason('refused, by reason', calls.refusedByReason));
+  lines.push('  (% of a core while placing, and idle before the first call; CPU ms per call placed, from the first call placed to the last call over)');
+  lines.push(...counted('failed, by reason', calls.failedByReason), ...counted('refused, by reason', calls.refusedByReason));
   const view = result.engineView;
   if (view !== null) {
     const list = (counts: Readonly<Record<string, number>>): string => Object.entries(counts).map(([key, count]) => `${key} ${count}`).join(', ') || 'none';
     lines.push(`engine's view (/metrics): calls ended ${list(view.callsEnded)}; refused ${list(view.callsRefused)}; verbs failed ${list(view.verbFailures)}`);
   }
-  const logLines = Object.entries(result.engineLog);
-  if (logLines.length > 0) lines.push("engine's warnings and errors", ...logLines.slice(0, 8).map(([message, count]) => `  ${String(count).padStart(6)}  ${message}`));
+  lines.push(...counted("engine's warnings and errors", result.engineLog, 8), ...counted("Asterisk's warnings and errors", result.asteriskLog, 8));
   if (result.channelsLeft !== null && result.channelsLeft > 0) lines.push(`channels of the run left on Asterisk: ${result.channelsLeft}`);
   for (const note of result.notes) lines.push(`note: ${note}`);
   return lines.join('\n');

@@ -14,6 +14,8 @@ export interface ProcessFigures {
   readonly cpuMsPerCall: number;
   /** The largest resident memory the process ever had (VmHWM), in MB. */
   readonly peakRssMb: number;
+  /** Share of one core in the 2 s before the first call, with no call in progress. */
+  readonly idlePercentOfCore: number | null;
 }
 
 export interface TimelineSecond {
@@ -25,6 +27,8 @@ export interface TimelineSecond {
   readonly refused: number;
   /** Calls placed and not over yet. */
   readonly live: number;
+  /** p99 of StasisStart → first audio of the calls that ended in that second. */
+  readonly firstAudioP99Ms: number | null;
   /** Share of one core in that second, by process role. */
   readonly cpu: Readonly<Record<string, number>>;
 }
@@ -42,6 +46,8 @@ export interface LoadResult {
     readonly promptMs: number;
     readonly callTimeoutSeconds: number;
     readonly warmupCalls: number;
+    /** `core set verbose` of the Asterisk the tool started (null: as started, -vvv). */
+    readonly asteriskVerbose: number | null;
     readonly asterisk: 'started by the tool' | 'running' | 'fake ARI';
     readonly engine: 'started by the tool' | 'running';
     /** The engine's environment as the tool set it (no password). */
@@ -112,6 +118,8 @@ export interface LoadResult {
   readonly processes: Readonly<Record<string, ProcessFigures>>;
   /** The engine's warnings and errors, `level: message` → lines. */
   readonly engineLog: Readonly<Record<string, number>>;
+  /** Asterisk's WARNING and ERROR lines during the run, by message (an Asterisk the tool started). */
+  readonly asteriskLog: Readonly<Record<string, number>>;
   /** Channels of the run still on Asterisk after it (null: unknown). */
   readonly channelsLeft: number | null;
   readonly notes: readonly string[];

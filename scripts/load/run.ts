@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { startAsterisk } from '../../test/support/asterisk/index.js';
 import { startRedisServer } from '../../test/support/redis.js';
 import { AsteriskDriver } from './asterisk-driver.js';
+import { asteriskProblems } from './asterisk-log.js';
 import { classify } from './call-outcome.js';
 import { startCallbackServer, type ServerReport } from './callback-server.js';
 import { within, type Cleanup } from './children.js';
@@ -26,6 +27,9 @@ import { Recorder } from './recorder.js';
 import type { LoadResult, TimelineSecond } from './result.js';
 import { buildResult } from './summary.js';
 
+/** How long the processes' idle CPU is measured before the first call. */
+const IDLE_MS = 2000;
+
 export interface RunContext {
   readonly options: LoadOptions;
   readonly command: readonly string[];
@@ -39,6 +43,8 @@ export interface RunContext {
 /** What the calls go through, once started. */
 interface Target {
   readonly driver: CallDriver;
+  /** Asterisk's WARNING and ERROR lines since `at` (epoch ms), by message; none for a running Asterisk or the fake. */
+  readonly asteriskProblems: (at: number) => Record<string, number>;
   readonly engine: EngineHandle;
   readonly processes: readonly WatchedProcess[];
   readonly document: string;
@@ -69,6 +75,7 @@ async function startTarget(context: RunContext, dir: string, serverOrigin: strin
 
   let ari: { url: string; username: string; password: string };
   let fake: FakeDriver | undefined;
+  let asteriskProblemsSince: Target['asteriskProblems'] = () => ({});
   if (options.target === 'fake') {
     say('starting the fake ARI');
     fake = await FakeDriver.start({ callTimeoutMs, did: options.did, app: options.ariApp }, cleanup);
@@ -81,7 +88,9 @@ async function startTarget(context: RunContext, dir: string, serverOrigin: strin
     say('starting Asterisk (ASTERISK_BIN) with asterisk-config/');
     const asterisk = await startAsterisk();
     cleanup.add('Asterisk', () => asterisk.stop());
+    if (options.asteriskVerbose !== undefined) asterisk.cli(`core set verbose ${options.asteriskVerbose}`);
     ari = asterisk;
+    asteriskProblemsSince = (at) => asteriskProblems(asterisk.logSince(at));
     const pid = Number(readFileSync(join(asterisk.dir, 'run', 'asterisk.pid'), 'utf8').trim());
     if (Number.isInteger(pid)) processes.push({ role: 'asterisk', pid });
   }
@@ -114,7 +123,7 @@ async function startTarget(context: RunContext, dir: string, serverOrigin: strin
     cleanup.add('the tester application', () => tester.close());
     driver = tester;
   }
-  return { driver, engine, processes, document };
+  return { driver, asteriskProblems: asteriskProblemsSince, engine, processes, document };
 }
 
 /** Resolves when `signal` aborts (at once if it has). */
@@ -134,14 +143,13 @@ async function warmUp(driver: CallDriver, count: number): Promise<void> {
   }
 }
 
-function progressText(seconds: number, recorder: Recorder, placedLastSecond: number, cpu: Readonly<Record<string, number>>): string {
-  const p99 = recorder.firstAudioP99();
+function progressText(seconds: number, recorder: Recorder, placedLastSecond: number, p99: number | null, cpu: Readonly<Record<string, number>>): string {
   const live = recorder.placed - recorder.ended;
   const cpuText = Object.entries(cpu)
     .filter(([role]) => role === 'engine' || role === 'asterisk' || role === 'fake-ari')
     .map(([role, percent]) => `${role} ${percent.toFixed(0)}%`)
     .join(' ');
-  return `${seconds.toFixed(0).padStart(3)} s  placed ${recorder.placed} (${placedLastSecond}/s)  live ${live}  completed ${recorder.completed}  failed ${recorder.failed}  refused ${recorder.refused}  first audio p99 ${p99 === null ? '-' : `${p99} ms`}  ${cpuText}`;
+  return `${seconds.toFixed(0).padStart(3)} s  placed ${recorder.placed} (${placedLastSecond}/s)  live ${live}  completed ${recorder.completed}  failed ${recorder.failed}  refused ${recorder.refused}  first audio p99 ${p99 === null ? '-' : `${p99} ms`} (last s)  ${cpuText}`;
 }
 
 export async function runLoad(context: RunContext): Promise<LoadResult> {
@@ -162,6 +170,11 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
     await warmUp(driver, options.warmupCalls);
   }
 
+  // What each process uses with no call in progress, to read the run's figures against.
+  const idleFrom = snapshot(processes);
+  await sleep(IDLE_MS, undefined, { signal: interrupt }).catch(() => undefined);
+  const idle = usageBetweenSnapshots(processes, idleFrom, snapshot(processes));
+
   const total = Math.max(1, Math.round(options.rate * options.durationSeconds));
   say(`placing ${total} calls at ${options.rate}/s for ${options.durationSeconds} s (flow ${options.flow.kind === 'builtin' ? options.flow.name : options.flow.path})`);
   const recorder = new Recorder();
@@ -177,8 +190,9 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
     const cpu = Object.fromEntries(usageBetweenSnapshots(processes, previous, now).map((u) => [u.role, Number(u.percentOfCore.toFixed(1))]));
     previous = now;
     const t = Math.round((now.at - start.at) / 1000);
-    timeline.push({ t, placed: recorder.placed, completed: recorder.completed, failed: recorder.failed, refused: recorder.refused, live: recorder.placed - recorder.ended, cpu });
-    progress.update(progressText(t, recorder, recorder.placed - placedBefore, cpu));
+    const firstAudioP99Ms = recorder.takeRecentFirstAudioP99();
+    timeline.push({ t, placed: recorder.placed, completed: recorder.completed, failed: recorder.failed, refused: recorder.refused, live: recorder.placed - recorder.ended, firstAudioP99Ms, cpu });
+    progress.update(progressText(t, recorder, recorder.placed - placedBefore, firstAudioP99Ms, cpu));
     placedBefore = recorder.placed;
   }, 1000);
 
@@ -243,6 +257,8 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
     metricsAfter,
     server: serverReport,
     engineLog: (await engine.logSummary()).lines,
+    asteriskLog: target.asteriskProblems(start.at),
+    idle,
     channelsLeft: await driver.leftovers(),
     notes,
     timeline,

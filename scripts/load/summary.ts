@@ -4,7 +4,7 @@ import os from 'node:os';
 import { callerIdOf } from './driver.js';
 import type { ServerReport } from './callback-server.js';
 import type { LoadOptions } from './options.js';
-import { usageBetween, type Snapshot, type WatchedProcess } from './proc-stats.js';
+import { usageBetween, type ProcessUsage, type Snapshot, type WatchedProcess } from './proc-stats.js';
 import { bucketPercentile, counterIncrease, histogramIncrease, parseMetrics, type Sample } from './prometheus.js';
 import { firstAudioMs, type RecordedCall, type Recorder } from './recorder.js';
 import { RESULT_SCHEMA, type LoadResult, type ProcessFigures, type TimelineSecond } from './result.js';
@@ -27,6 +27,9 @@ export interface RunRecord {
   readonly metricsAfter: string | undefined;
   readonly server: ServerReport | undefined;
   readonly engineLog: Readonly<Record<string, number>>;
+  readonly asteriskLog: Readonly<Record<string, number>>;
+  /** Each process's CPU before the first call, with none in progress. */
+  readonly idle: readonly ProcessUsage[];
   readonly channelsLeft: number | null;
   readonly notes: readonly string[];
   readonly timeline: readonly TimelineSecond[];
@@ -94,12 +97,14 @@ function processFigures(record: RunRecord): Record<string, ProcessFigures> {
     const whole = usageBetween(process, start.readings.get(process.role), end.readings.get(process.role), (end.at - start.at) / 1000);
     const placing = usageBetween(process, start.readings.get(process.role), placed.readings.get(process.role), (placed.at - start.at) / 1000);
     if (whole === undefined) continue;
+    const idle = record.idle.find((usage) => usage.role === process.role);
     figures[process.role] = {
       pid: process.pid,
       cpuSeconds: round(whole.cpuSeconds, 2),
       percentOfCore: round(placing?.percentOfCore ?? whole.percentOfCore),
       cpuMsPerCall: round((1000 * whole.cpuSeconds) / Math.max(1, record.recorder.placed), 2),
       peakRssMb: round(whole.peakRssBytes / 1024 / 1024),
+      idlePercentOfCore: idle === undefined ? null : round(idle.percentOfCore),
     };
   }
   return figures;
@@ -126,6 +131,7 @@ export function buildResult(record: RunRecord): LoadResult {
       promptMs: options.promptMs,
       callTimeoutSeconds: options.callTimeoutMs / 1000,
       warmupCalls: options.warmupCalls,
+      asteriskVerbose: options.asteriskVerbose ?? null,
       asterisk: options.target === 'fake' ? 'fake ARI' : options.asterisk === undefined ? 'started by the tool' : 'running',
       engine: options.engine === undefined ? 'started by the tool' : 'running',
       engineEnv: record.engineEnv,
@@ -161,6 +167,7 @@ export function buildResult(record: RunRecord): LoadResult {
     engineView: engine?.engineView ?? null,
     processes: processFigures(record),
     engineLog: record.engineLog,
+    asteriskLog: record.asteriskLog,
     channelsLeft: record.channelsLeft,
     notes: record.notes,
     timeline: record.timeline,
