@@ -15,6 +15,13 @@ export interface AriCredentials {
   readonly password: string;
 }
 
+export class AriTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'AriTimeoutError';
+  }
+}
+
 export class AriRest {
   private readonly agent: http.Agent;
   private readonly authorization: string;
@@ -27,20 +34,29 @@ export class AriRest {
     this.authorization = `Basic ${Buffer.from(`${ari.username}:${ari.password}`).toString('base64')}`;
   }
 
-  /** `path` starts with /ari. Rejects on a network error or after `timeoutMs`. */
+  /** `path` starts with /ari. Rejects on a network error, or with AriTimeoutError after `timeoutMs`. */
   request(method: string, path: string, body: unknown, timeoutMs: number): Promise<AriAnswer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = { authorization: this.authorization };
     if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
     return new Promise((resolve, reject) => {
-      const request = http.request(`${this.ari.url}${path}`, { method, headers, agent: this.agent, signal: AbortSignal.timeout(timeoutMs) }, (response) => {
+      const request = http.request(`${this.ari.url}${path}`, { method, headers, agent: this.agent }, (response) => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-        response.on('error', reject);
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: response.statusCode ?? 0, text });
+        });
+        response.on('error', fail);
       });
-      request.on('error', reject);
+      // A plain timer rather than AbortSignal.timeout(): see within() in children.ts.
+      const timer = setTimeout(() => request.destroy(new AriTimeoutError(timeoutMs)), timeoutMs);
+      function fail(error: Error): void {
+        clearTimeout(timer);
+        reject(error);
+      }
+      request.on('error', fail);
       request.end(payload);
     });
   }

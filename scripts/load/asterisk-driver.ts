@@ -1,9 +1,10 @@
 // Calls into a real Asterisk, as the project's tests place them: a Local channel pair
-// `Local/<DID>@<context>` created with formats=ulaw (nothing is resampled) whose `;1` half
+// `Local/<DID>@from-trunk` created with formats=ulaw (nothing is resampled) whose `;1` half
 // sits in a tester ARI application of the tool's own and plays the caller, while the `;2`
-// half runs the dialplan into the engine's Stasis application. For each call:
-//   POST /channels/create (caller ID as __TESTER_FROM) → the `;1` half's StasisStart in the
-//   tester → POST /applications/<tester>/subscription?eventSource=channel:<;2> → POST /dial.
+// half runs the project's dialplan, as a call from the trunk would, into the engine's
+// Stasis application. For each call:
+//   POST /channels/create → the `;1` half's StasisStart in the tester →
+//   POST /applications/<tester>/subscription?eventSource=channel:<;2> → POST /channels/<;1>/dial.
 // The tester then sees the engine's channel: entering Stasis() (ChannelDialplan), the
 // answer, each playback, the hang-up with its cause; times come from Asterisk's own event
 // timestamps, so the tool's event loop does not blur them.
@@ -30,7 +31,7 @@ const EVENTS = ['StasisStart', 'ChannelDialplan', 'ChannelStateChange', 'Playbac
 
 export interface AsteriskDriverOptions {
   readonly ari: AriCredentials;
-  /** Dialplan context of the Local channels (`opentact-tester` on the tool's own Asterisk). */
+  /** Dialplan context of the Local channels: the trunk's, `from-trunk`. */
   readonly context: string;
   readonly did: string;
   readonly callTimeoutMs: number;
@@ -112,10 +113,11 @@ export class AsteriskDriver implements CallDriver {
     let created = false;
     try {
       const endpoint = encodeURIComponent(`Local/${this.options.did}@${this.options.context}`);
+      // A Local channel's `;2` half takes its caller ID from the `;1` half's connected line.
       const create = await this.ari(
         'POST',
         `/ari/channels/create?endpoint=${endpoint}&app=${this.app}&channelId=${caller}&otherChannelId=${engine}&formats=ulaw`,
-        { variables: { __TESTER_FROM: plan.from } },
+        { variables: { 'CONNECTEDLINE(num)': plan.from } },
       );
       if (create !== 200) return this.notPlaced(watch, `create answered ${create}`);
       created = true;
@@ -135,8 +137,7 @@ export class AsteriskDriver implements CallDriver {
       }
       return watch.observation();
     } catch (error) {
-      const message = error instanceof Error && error.name === 'TimeoutError' ? `no answer to a request within ${REQUEST_TIMEOUT_MS} ms` : error instanceof Error ? error.message : String(error);
-      if (!watch.isOver) watch.notPlaced(message);
+      if (!watch.isOver) watch.notPlaced(error instanceof Error ? `a request failed: ${error.message}` : String(error));
       return watch.observation();
     } finally {
       if (created && !watch.channelGone) await this.hangUp(caller);

@@ -22,8 +22,8 @@ Where
                               fake ARI in a child process; default --asterisk
   --ari-url URL               use a running Asterisk instead (with --ari-username, and
                               --ari-password or ARI_PASSWORD); calls go to Local/<DID>@--context
-  --context NAME              dialplan context of the calls; default opentact-tester (the
-                              tool's own Asterisk), from-trunk with --ari-url
+  --context NAME              dialplan context of the calls; default from-trunk (where
+                              asterisk-config/extensions.conf sends the trunk's calls)
   --ari-app NAME              the engine's Stasis application; default opentact
   --asterisk-verbose N        \`core set verbose N\` on the tool's Asterisk (started with -vvv,
                               as in docker-compose.yml: a console line per dialplan step)
@@ -212,7 +212,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     callTimeoutMs: 1000 * number('call-timeout', values['call-timeout'], 30, positive, 'a number of seconds above 0'),
     did,
     ariApp: values['ari-app'] ?? 'opentact',
-    context: values.context ?? (asterisk === undefined ? 'opentact-tester' : 'from-trunk'),
+    context: values.context ?? 'from-trunk',
     ...(asteriskVerbose === undefined ? {} : { asteriskVerbose }),
     ...(asterisk === undefined ? {} : { asterisk }),
     ...(engine === undefined ? {} : { engine }),

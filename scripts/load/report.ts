@@ -22,8 +22,9 @@ function columns(rows: readonly (readonly string[])[], alignRight: (column: numb
   );
 }
 
-function latencyRow(label: string, d: Distribution): string[] {
-  return [`  ${label}`, String(d.count), show(d.p50), show(d.p99), show(d.max)];
+/** A row of the latency table; a figure an older result does not have shows as `-`. */
+function latencyRow(label: string, d: Distribution | undefined): string[] {
+  return [`  ${label}`, show(d?.count), show(d?.p50), show(d?.p99), show(d?.max)];
 }
 
 /** A title and one `count  what` line per entry (the first `limit`), or nothing when there is none. */
@@ -49,6 +50,7 @@ export function formatTable(result: LoadResult): string {
     ...columns(
       [
         ['latency (ms)', 'calls', 'p50', 'p99', 'max'],
+        latencyRow('placed → StasisStart (callers, dialplan)', l.placedToStasis),
         latencyRow('StasisStart → first audio', l.firstAudio),
         latencyRow('StasisStart → answer', l.answer),
         latencyRow('audio end → callback at server', l.callbackRequest),

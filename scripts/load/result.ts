@@ -81,6 +81,8 @@ export interface LoadResult {
     /** What firstAudio measures on this target. */
     readonly firstAudioMeasure: string;
     readonly firstAudio: Distribution;
+    /** The tool asking for the call → its channel entering Stasis: the callers' side, and Asterisk's dialplan. */
+    readonly placedToStasis: Distribution;
     /** Entering Stasis → the engine's channel Up. */
     readonly answer: Distribution;
     /** End of the audio that preceded the first callback → that callback at the server. */

@@ -234,6 +234,8 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
     progress.finish();
   }
 
+  // Leftovers first: they wait for the last hang-ups, after which the engine has counted every call.
+  const channelsLeft = await driver.leftovers();
   const metricsAfter = await scrapeMetrics(engine.url);
   const serverReport: ServerReport | undefined = await server.report().catch(() => undefined);
   const notes = [...driver.notes()];
@@ -259,7 +261,7 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
     engineLog: (await engine.logSummary()).lines,
     asteriskLog: target.asteriskProblems(start.at),
     idle,
-    channelsLeft: await driver.leftovers(),
+    channelsLeft,
     notes,
     timeline,
   });

@@ -38,7 +38,7 @@ export interface RunRecord {
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
 /** The moments of a call that intervals are measured between. */
-type Moment = 'stasisAt' | 'answeredAt' | 'firstAudioAt' | 'lastAudioEndAt' | 'endedAt';
+type Moment = 'placedAt' | 'stasisAt' | 'answeredAt' | 'firstAudioAt' | 'lastAudioEndAt' | 'endedAt';
 
 /** `to - from` of every call that has both moments (and passes `keep`). */
 function intervals(calls: readonly RecordedCall[], from: Moment, to: Moment, keep: (call: RecordedCall) => boolean = () => true): number[] {
@@ -157,6 +157,7 @@ export function buildResult(record: RunRecord): LoadResult {
     latencyMs: {
       firstAudioMeasure: record.firstAudioMeasure,
       firstAudio: distribution(calls.flatMap((c) => firstAudioMs(c.observation) ?? [])),
+      placedToStasis: distribution(intervals(calls, 'placedAt', 'stasisAt')),
       answer: distribution(intervals(calls, 'stasisAt', 'answeredAt')),
       callbackRequest: distribution(latencies.request),
       callbackToHangup: distribution(latencies.toHangup),
