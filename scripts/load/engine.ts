@@ -127,6 +127,21 @@ export async function attachEngine(url: string, pid: number | undefined): Promis
   return { url, pid, env: {}, logSummary: () => Promise.resolve({ lines: {} }) };
 }
 
+/**
+ * The engine's /metrics once it runs no call (opentact_calls_active 0), so that it has
+ * counted the end of every call; after `settleMs`, whatever it says then.
+ */
+export async function scrapeWhenIdle(url: string, settleMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const text = await scrapeMetrics(url);
+    const active = text === undefined ? undefined : /^opentact_calls_active (\S+)$/m.exec(text)?.[1];
+    if (text === undefined || active === undefined || Number(active) === 0 || Date.now() >= deadline) return text;
+    // The gauge is only read, never pushed: poll it.
+    await sleep(200);
+  }
+}
+
 /** The engine's /metrics text, or undefined when it does not answer within 5 s. */
 export async function scrapeMetrics(url: string): Promise<string | undefined> {
   try {

@@ -17,7 +17,7 @@ import { classify } from './call-outcome.js';
 import { startCallbackServer, type ServerReport } from './callback-server.js';
 import { within, type Cleanup } from './children.js';
 import { callerIdOf, type CallDriver } from './driver.js';
-import { attachEngine, scrapeMetrics, startEngine, type EngineHandle } from './engine.js';
+import { attachEngine, scrapeMetrics, scrapeWhenIdle, startEngine, type EngineHandle } from './engine.js';
 import { FakeDriver } from './fake-driver.js';
 import { appsFile, flowDocument } from './flows.js';
 import type { LoadOptions } from './options.js';
@@ -152,6 +152,73 @@ function progressText(seconds: number, recorder: Recorder, placedLastSecond: num
   return `${seconds.toFixed(0).padStart(3)} s  placed ${recorder.placed} (${placedLastSecond}/s)  live ${live}  completed ${recorder.completed}  failed ${recorder.failed}  refused ${recorder.refused}  first audio p99 ${p99 === null ? '-' : `${p99} ms`} (last s)  ${cpuText}`;
 }
 
+/** What placing the calls gave: the processes' readings at its three moments, the timeline. */
+interface Placing {
+  /** At the first call placed, at the end of the placing window, once every call was over. */
+  readonly snapshots: { readonly start: Snapshot; readonly placed: Snapshot; readonly end: Snapshot };
+  readonly maxPlacingLagMs: number;
+  readonly timeline: readonly TimelineSecond[];
+}
+
+/**
+ * Places `total` calls at `options.rate` per second into `recorder`, printing progress once
+ * a second, and waits for them to be over. Ctrl-C stops the placing and gives the calls in
+ * progress 5 s.
+ */
+async function placeCalls(driver: CallDriver, total: number, recorder: Recorder, processes: readonly WatchedProcess[], context: RunContext): Promise<Placing> {
+  const { options, interrupt, say } = context;
+  const progress = new ProgressLine();
+  const timeline: TimelineSecond[] = [];
+  const calls: Promise<void>[] = [];
+  const start = snapshot(processes);
+  let previous: Snapshot = start;
+  let placedBefore = 0;
+  const tick = setInterval(() => {
+    const now = snapshot(processes);
+    const cpu = Object.fromEntries(usageBetweenSnapshots(processes, previous, now).map((u) => [u.role, Number(u.percentOfCore.toFixed(1))]));
+    previous = now;
+    const t = Math.round((now.at - start.at) / 1000);
+    const firstAudioP99Ms = recorder.takeRecentFirstAudioP99();
+    timeline.push({ t, placed: recorder.placed, completed: recorder.completed, failed: recorder.failed, refused: recorder.refused, live: recorder.placed - recorder.ended, firstAudioP99Ms, cpu });
+    progress.update(progressText(t, recorder, recorder.placed - placedBefore, firstAudioP99Ms, cpu));
+    placedBefore = recorder.placed;
+  }, 1000);
+
+  let maxPlacingLagMs = 0;
+  try {
+    // Call i is due i / rate seconds after the first. A late loop places the calls it owes at once.
+    while (recorder.placed < total && !interrupt.aborted) {
+      const wait = start.at + (recorder.placed / options.rate) * 1000 - Date.now();
+      if (wait > 0) {
+        await sleep(wait, undefined, { signal: interrupt }).catch(() => undefined);
+      } else {
+        maxPlacingLagMs = Math.max(maxPlacingLagMs, -wait);
+        // Behind schedule: still let the events and answers of the calls in progress in.
+        await setImmediate();
+      }
+      if (interrupt.aborted) break;
+      const index = recorder.placed;
+      recorder.placed += 1;
+      calls.push(driver.call({ index, from: callerIdOf(index) }).then((observation) => recorder.add(observation)));
+    }
+    // The placing window is the schedule's, `total / rate` seconds (the last call is placed
+    // one interval before its end), so a rate's CPU share is measured over its full time.
+    const windowEnd = start.at + (total / options.rate) * 1000;
+    if (!interrupt.aborted && windowEnd > Date.now()) await sleep(windowEnd - Date.now(), undefined, { signal: interrupt }).catch(() => undefined);
+    const placed = snapshot(processes);
+    // Every call ends by itself or is hung up by its driver at the call time-out (plus a
+    // few seconds for the hang-up to show); the margin covers a driver that cannot tell.
+    const allOver = Promise.all(calls);
+    let over = await within(Promise.race([allOver, whenAborted(interrupt)]), options.callTimeoutMs + 15_000);
+    if (interrupt.aborted) over = await within(allOver, 5000);
+    if (over === 'timeout') say(`${recorder.placed - recorder.ended} call(s) still not over; reporting without them`);
+    return { snapshots: { start, placed, end: snapshot(processes) }, maxPlacingLagMs, timeline };
+  } finally {
+    clearInterval(tick);
+    progress.finish();
+  }
+}
+
 export async function runLoad(context: RunContext): Promise<LoadResult> {
   const { options, cleanup, interrupt, say } = context;
   const startedAt = new Date();
@@ -179,64 +246,10 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
   say(`placing ${total} calls at ${options.rate}/s for ${options.durationSeconds} s (flow ${options.flow.kind === 'builtin' ? options.flow.name : options.flow.path})`);
   const recorder = new Recorder();
   const metricsBefore = await scrapeMetrics(engine.url);
-  const progress = new ProgressLine();
-  const timeline: TimelineSecond[] = [];
-  const calls: Promise<void>[] = [];
-  const start = snapshot(processes);
-  let previous: Snapshot = start;
-  let placedBefore = 0;
-  const tick = setInterval(() => {
-    const now = snapshot(processes);
-    const cpu = Object.fromEntries(usageBetweenSnapshots(processes, previous, now).map((u) => [u.role, Number(u.percentOfCore.toFixed(1))]));
-    previous = now;
-    const t = Math.round((now.at - start.at) / 1000);
-    const firstAudioP99Ms = recorder.takeRecentFirstAudioP99();
-    timeline.push({ t, placed: recorder.placed, completed: recorder.completed, failed: recorder.failed, refused: recorder.refused, live: recorder.placed - recorder.ended, firstAudioP99Ms, cpu });
-    progress.update(progressText(t, recorder, recorder.placed - placedBefore, firstAudioP99Ms, cpu));
-    placedBefore = recorder.placed;
-  }, 1000);
+  const placing = await placeCalls(driver, total, recorder, processes, context);
 
-  let maxPlacingLagMs = 0;
-  let placed: Snapshot;
-  let end: Snapshot;
-  try {
-    // Call i is due i / rate seconds after the first. A late loop places the calls it owes at once.
-    while (recorder.placed < total && !interrupt.aborted) {
-      const due = start.at + (recorder.placed / options.rate) * 1000;
-      const wait = due - Date.now();
-      if (wait > 0) {
-        await sleep(wait, undefined, { signal: interrupt }).catch(() => undefined);
-      } else {
-        maxPlacingLagMs = Math.max(maxPlacingLagMs, -wait);
-        // Behind schedule: still let the events and answers of the calls in progress in.
-        await setImmediate();
-      }
-      if (interrupt.aborted) break;
-      const index = recorder.placed;
-      recorder.placed += 1;
-      calls.push(driver.call({ index, from: callerIdOf(index) }).then((observation) => recorder.add(observation)));
-    }
-    // The placing window is the schedule's: `total / rate` seconds (the last call is placed
-    // one interval before its end), so a rate's CPU share is measured over its full time.
-    const windowEnd = start.at + (total / options.rate) * 1000;
-    if (!interrupt.aborted && windowEnd > Date.now()) await sleep(windowEnd - Date.now(), undefined, { signal: interrupt }).catch(() => undefined);
-    placed = snapshot(processes);
-    // Every call ends by itself or is hung up by its driver at the call time-out (plus a
-    // few seconds for the hang-up to show); the margin covers a driver that cannot tell.
-    // After Ctrl-C the calls in progress get 5 s.
-    const allOver = Promise.all(calls);
-    let over = await within(Promise.race([allOver, whenAborted(interrupt)]), options.callTimeoutMs + 15_000);
-    if (interrupt.aborted) over = await within(allOver, 5000);
-    if (over === 'timeout') say(`${recorder.placed - recorder.ended} call(s) still not over; reporting without them`);
-    end = snapshot(processes);
-  } finally {
-    clearInterval(tick);
-    progress.finish();
-  }
-
-  // Leftovers first: they wait for the last hang-ups, after which the engine has counted every call.
   const channelsLeft = await driver.leftovers();
-  const metricsAfter = await scrapeMetrics(engine.url);
+  const metricsAfter = await scrapeWhenIdle(engine.url, 5000);
   const serverReport: ServerReport | undefined = await server.report().catch(() => undefined);
   const notes = [...driver.notes()];
   if (interrupt.aborted) notes.push(`interrupted (Ctrl-C) after ${recorder.placed} of ${total} calls`);
@@ -252,17 +265,17 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
     loadAverageAtStart,
     recorder,
     firstAudioMeasure: driver.firstAudioMeasure,
-    maxPlacingLagMs,
+    maxPlacingLagMs: placing.maxPlacingLagMs,
     processes,
-    snapshots: { start, placed, end },
+    snapshots: placing.snapshots,
     metricsBefore,
     metricsAfter,
     server: serverReport,
     engineLog: (await engine.logSummary()).lines,
-    asteriskLog: target.asteriskProblems(start.at),
+    asteriskLog: target.asteriskProblems(placing.snapshots.start.at),
     idle,
     channelsLeft,
     notes,
-    timeline,
+    timeline: placing.timeline,
   });
 }
