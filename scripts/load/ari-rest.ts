@@ -1,7 +1,14 @@
-// ARI REST requests of the load tool's tester application: kept-alive connections, at most
-// `maxSockets` at once (Asterisk's http.conf sessionlimit, 100 by default, is shared with
-// the engine's ARI_MAX_CONNECTIONS, 50), and a time-out on every request.
+// ARI REST requests of the load tool's tester application. Asterisk's HTTP server takes at
+// most `sessionlimit` (100) sessions at once, shared with the engine's ARI_MAX_CONNECTIONS
+// (50): the tester keeps at most `maxSockets` connections, and never opens more. So a
+// request that takes too long is given up by its caller (at `timeoutMs`) but, once sent,
+// left to finish on its connection — destroying it would open another while Asterisk still
+// works on the first — unless it takes longer than HARD_TIMEOUT_MS. A request still waiting
+// for a connection when it is given up is dropped unsent.
 import http from 'node:http';
+
+/** How long a request already sent may hold its connection before it is cut. */
+const HARD_TIMEOUT_MS = 60_000;
 
 export interface AriAnswer {
   readonly status: number;
@@ -34,28 +41,45 @@ export class AriRest {
     this.authorization = `Basic ${Buffer.from(`${ari.username}:${ari.password}`).toString('base64')}`;
   }
 
-  /** `path` starts with /ari. Rejects on a network error, or with AriTimeoutError after `timeoutMs`. */
-  request(method: string, path: string, body: unknown, timeoutMs: number): Promise<AriAnswer> {
+  /**
+   * `path` starts with /ari. Rejects on a network error, or with AriTimeoutError after
+   * `timeoutMs`; an answer that comes after that goes to `late` (e.g. to undo a create).
+   */
+  request(method: string, path: string, body: unknown, timeoutMs: number, late?: (answer: AriAnswer) => void): Promise<AriAnswer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = { authorization: this.authorization };
     if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
     return new Promise((resolve, reject) => {
+      let givenUp = false;
+      let sent = false;
       const request = http.request(`${this.ari.url}${path}`, { method, headers, agent: this.agent }, (response) => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
         response.on('end', () => {
-          clearTimeout(timer);
-          resolve({ status: response.statusCode ?? 0, text });
+          clearTimeout(soft);
+          clearTimeout(hard);
+          const answer = { status: response.statusCode ?? 0, text };
+          if (givenUp) late?.(answer);
+          else resolve(answer);
         });
         response.on('error', fail);
       });
-      // A plain timer rather than AbortSignal.timeout(): see within() in children.ts.
-      const timer = setTimeout(() => request.destroy(new AriTimeoutError(timeoutMs)), timeoutMs);
+      // Plain timers rather than AbortSignal.timeout(): see within() in children.ts.
+      const soft = setTimeout(() => {
+        givenUp = true;
+        reject(new AriTimeoutError(timeoutMs));
+        if (!sent) request.destroy();
+      }, timeoutMs);
+      const hard = setTimeout(() => request.destroy(), HARD_TIMEOUT_MS);
       function fail(error: Error): void {
-        clearTimeout(timer);
-        reject(error);
+        clearTimeout(soft);
+        clearTimeout(hard);
+        if (!givenUp) reject(error);
       }
+      request.on('socket', () => {
+        sent = true;
+      });
       request.on('error', fail);
       request.end(payload);
     });

@@ -12,6 +12,7 @@ export function asteriskProblems(lines: readonly string[]): Record<string, numbe
     if (match === null) continue;
     const [, level, file, func, message = ''] = match;
     const blurred = message
+      .replace(/\bload-[0-9a-f]{8}(-\d+-(caller|engine))?/g, 'load-…')
       .replace(/\b(Local|PJSIP|Stasis|Snoop)\/\S+/g, '$1/…')
       .replace(/\b[0-9a-f]{8,}(-[0-9a-f]{4,})*\b/gi, '…')
       .trim();

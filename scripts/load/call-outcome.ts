@@ -7,7 +7,9 @@
 export interface CallObservation {
   /** The tool's sequence number of the call (0-based, warm-up calls excluded). */
   readonly index: number;
-  /** When the tool asked for the call. */
+  /** Its caller ID, unique in the run: the callback server knows the call by it. */
+  readonly from: string;
+  /** When the tool placed the call (on Asterisk: sent the dial). */
   readonly placedAt: number;
   /**
    * When the engine's channel entered Stasis: on Asterisk its `ChannelDialplan` event for

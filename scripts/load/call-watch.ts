@@ -39,6 +39,8 @@ export class CallWatch {
 
   constructor(
     readonly index: number,
+    /** The caller ID the call carries. */
+    readonly from: string,
     readonly placedAt: number,
     /** The engine's channel. */
     readonly channelId: string,
@@ -96,6 +98,7 @@ export class CallWatch {
   observation(): CallObservation {
     return {
       index: this.index,
+      from: this.from,
       placedAt: this.placedAt,
       stasisAt: this.stasisAt,
       answeredAt: this.answeredAt,

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
 
   const place = async (message: Extract<ToFake, { type: 'place' }>): Promise<void> => {
     const id = `load-${message.index}`;
-    const watch = new CallWatch(message.index, Date.now(), id, 'StasisStart');
+    const watch = new CallWatch(message.index, message.from, Date.now(), id, 'StasisStart');
     watches.set(id, watch);
     try {
       await fake.placeCall({ from: message.from, did: message.did, app: message.app, channelId: id });

@@ -20,6 +20,11 @@ export type FromFake =
   | { readonly type: 'ended'; readonly observation: CallObservation }
   | { readonly type: 'leftovers'; readonly channels: number };
 
+/** The caller ID of call `index`: 1555 and seven digits, warm-up calls 1556…. */
+function callerIdOf(index: number): string {
+  return index < 0 ? `1556${String(-index).padStart(7, '0')}` : `1555${String(index).padStart(7, '0')}`;
+}
+
 const CHILD = fileURLToPath(new URL('./fake-ari-child.ts', import.meta.url));
 
 function isType<T extends FromFake['type']>(type: T) {
@@ -43,7 +48,7 @@ export class FakeDriver implements CallDriver {
     });
     // A fake that dies leaves no call waiting for ever.
     child.once('exit', () => {
-      for (const [index, call] of this.pending) call.resolve({ index, placedAt: call.placedAt, playbacksHeard: 0, playbacksFailed: 0, notPlaced: 'the fake ARI exited' });
+      for (const [index, call] of this.pending) call.resolve({ index, from: callerIdOf(index), placedAt: call.placedAt, playbacksHeard: 0, playbacksFailed: 0, notPlaced: 'the fake ARI exited' });
       this.pending.clear();
     });
   }
@@ -63,13 +68,17 @@ export class FakeDriver implements CallDriver {
   call(plan: CallPlan): Promise<CallObservation> {
     return new Promise((resolve) => {
       this.pending.set(plan.index, { placedAt: Date.now(), resolve });
-      this.child.send({ type: 'place', index: plan.index, from: plan.from, ...this.target } satisfies ToFake);
+      this.child.send({ type: 'place', index: plan.index, from: callerIdOf(plan.index), ...this.target } satisfies ToFake);
     });
   }
 
   async leftovers(): Promise<number | null> {
     const answer = await askChild(this.child, { type: 'leftovers' } satisfies ToFake, isType('leftovers'), 5000, 'the fake ARI').catch(() => undefined);
     return answer?.channels ?? null;
+  }
+
+  callerSide(): null {
+    return null;
   }
 
   notes(): readonly string[] {

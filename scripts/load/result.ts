@@ -1,5 +1,6 @@
 // The result of a load run, as written to its JSON file and read back by --compare and
 // --report. Durations are milliseconds, CPU is seconds or percent of one core.
+import type { CallerSideFigures } from './driver.js';
 import type { Distribution } from './stats.js';
 
 export const RESULT_SCHEMA = 'opentact-ari-load/1';
@@ -74,6 +75,12 @@ export interface LoadResult {
     readonly offeredPerSecond: number;
     /** completed / placingSeconds. */
     readonly completedPerSecond: number;
+    /**
+     * Calls that reached the engine per second: those that entered Stasis, over the time
+     * from the first to the last. Below the offered rate when the callers' side or
+     * Asterisk could not keep the schedule.
+     */
+    readonly reachedEnginePerSecond: number;
     /** How far behind its schedule the tool placed a call at worst. */
     readonly maxPlacingLagMs: number;
   };
@@ -94,6 +101,13 @@ export interface LoadResult {
     /** Entering Stasis → destroyed, completed calls. */
     readonly completedCallDuration: Distribution;
   };
+  /**
+   * How the callers' side (the tester application on Asterisk) kept up: its ARI requests'
+   * times, and how late it got Asterisk's events. The latencies above use Asterisk's
+   * timestamps, so a late event does not change them; slow requests delay the calls
+   * (placed → StasisStart). Null on the fake ARI.
+   */
+  readonly callerSide: CallerSideFigures | null;
   readonly callbacks: {
     /** Requests the callback server got, by path. */
     readonly serverRequests: Readonly<Record<string, number>>;

@@ -16,7 +16,7 @@ import { asteriskProblems } from './asterisk-log.js';
 import { classify } from './call-outcome.js';
 import { startCallbackServer, type ServerReport } from './callback-server.js';
 import { within, type Cleanup } from './children.js';
-import { callerIdOf, type CallDriver } from './driver.js';
+import type { CallDriver } from './driver.js';
 import { attachEngine, scrapeMetrics, scrapeWhenIdle, startEngine, type EngineHandle } from './engine.js';
 import { FakeDriver } from './fake-driver.js';
 import { appsFile, flowDocument } from './flows.js';
@@ -119,7 +119,7 @@ async function startTarget(context: RunContext, dir: string, serverOrigin: strin
   if (fake !== undefined) {
     driver = fake;
   } else {
-    const tester = await AsteriskDriver.start({ ari, context: options.context, did: options.did, callTimeoutMs });
+    const tester = await AsteriskDriver.start({ ari, context: options.context, did: options.did, callTimeoutMs, rate: options.rate });
     cleanup.add('the tester application', () => tester.close());
     driver = tester;
   }
@@ -137,7 +137,7 @@ function whenAborted(signal: AbortSignal): Promise<void> {
 /** Places the warm-up calls one by one; throws when one is not completed, saying how it ended. */
 async function warmUp(driver: CallDriver, count: number): Promise<void> {
   for (let i = 1; i <= count; i += 1) {
-    const observation = await driver.call({ index: -i, from: callerIdOf(-i) });
+    const observation = await driver.call({ index: -i });
     const { outcome, reason } = classify(observation);
     if (outcome !== 'completed') throw new Error(`warm-up call ${i} of ${count} was ${outcome}: ${reason ?? ''}`);
   }
@@ -199,7 +199,7 @@ async function placeCalls(driver: CallDriver, total: number, recorder: Recorder,
       if (interrupt.aborted) break;
       const index = recorder.placed;
       recorder.placed += 1;
-      calls.push(driver.call({ index, from: callerIdOf(index) }).then((observation) => recorder.add(observation)));
+      calls.push(driver.call({ index }).then((observation) => recorder.add(observation)));
     }
     // The placing window is the schedule's, `total / rate` seconds (the last call is placed
     // one interval before its end), so a rate's CPU share is measured over its full time.
@@ -265,6 +265,7 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
     loadAverageAtStart,
     recorder,
     firstAudioMeasure: driver.firstAudioMeasure,
+    callerSide: driver.callerSide(),
     maxPlacingLagMs: placing.maxPlacingLagMs,
     processes,
     snapshots: placing.snapshots,

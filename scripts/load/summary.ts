@@ -1,7 +1,7 @@
 // Turns what a run collected — the calls, the callback server's log, the engine's
 // /metrics before and after, the processes' CPU — into its LoadResult.
 import os from 'node:os';
-import { callerIdOf } from './driver.js';
+import type { CallerSideFigures } from './driver.js';
 import type { ServerReport } from './callback-server.js';
 import type { LoadOptions } from './options.js';
 import { usageBetween, type ProcessUsage, type Snapshot, type WatchedProcess } from './proc-stats.js';
@@ -19,6 +19,7 @@ export interface RunRecord {
   readonly loadAverageAtStart: readonly number[];
   readonly recorder: Recorder;
   readonly firstAudioMeasure: string;
+  readonly callerSide: CallerSideFigures | null;
   readonly maxPlacingLagMs: number;
   readonly processes: readonly WatchedProcess[];
   /** At the first call placed, at the last call placed, once every call was over. */
@@ -59,7 +60,7 @@ function callbackLatencies(record: RunRecord): { request: number[]; toHangup: nu
   const request: number[] = [];
   const toHangup: number[] = [];
   for (const { observation: call } of record.recorder.calls) {
-    const list = arrivals.get(callerIdOf(call.index));
+    const list = arrivals.get(call.from);
     const first = list?.[0];
     const last = list?.at(-1);
     if (first !== undefined && call.lastAudioEndAt !== undefined && call.lastAudioEndAt <= first) request.push(first - call.lastAudioEndAt);
@@ -110,6 +111,30 @@ function processFigures(record: RunRecord): Record<string, ProcessFigures> {
   return figures;
 }
 
+/** Calls that entered Stasis per second, from the first to the last of them. */
+function reachedEngineRate(calls: readonly RecordedCall[]): number {
+  const times = calls.flatMap((call) => call.observation.stasisAt ?? []).sort((a, b) => a - b);
+  const first = times[0];
+  const last = times.at(-1);
+  if (first === undefined || last === undefined || last === first) return 0;
+  // n calls over (last - first) make n - 1 intervals.
+  return ((times.length - 1) * 1000) / (last - first);
+}
+
+/**
+ * A note when the calls did not reach the engine at the rate asked: the callers' side or
+ * Asterisk fell behind, so the run measured a lower load than its rate says.
+ */
+function scheduleNote(placed: number, placingSeconds: number, calls: readonly RecordedCall[], rate: number): string[] {
+  const reached = reachedEngineRate(calls);
+  const late = distribution(intervals(calls, 'placedAt', 'stasisAt'));
+  if (placed < 20 || (reached >= 0.9 * rate && (late.p50 ?? 0) < 250)) return [];
+  return [
+    `the calls reached the engine at ${round(reached)}/s, not the ${rate}/s asked (placed → StasisStart p50 ${late.p50 ?? '-'} ms): ` +
+      `Asterisk, or the callers' side on it, did not keep up, so this run measured a lower load than its rate (${round(placed / placingSeconds)}/s placed)`,
+  ];
+}
+
 export function buildResult(record: RunRecord): LoadResult {
   const { options, recorder, snapshots } = record;
   const calls = recorder.calls;
@@ -152,6 +177,7 @@ export function buildResult(record: RunRecord): LoadResult {
       drainSeconds: round((snapshots.end.at - snapshots.placed.at) / 1000, 2),
       offeredPerSecond: round(recorder.placed / placingSeconds),
       completedPerSecond: round(recorder.completed / placingSeconds),
+      reachedEnginePerSecond: round(reachedEngineRate(calls)),
       maxPlacingLagMs: Math.round(record.maxPlacingLagMs),
     },
     latencyMs: {
@@ -164,13 +190,14 @@ export function buildResult(record: RunRecord): LoadResult {
       lastAudioToHangup: distribution(intervals(calls, 'lastAudioEndAt', 'endedAt')),
       completedCallDuration: distribution(intervals(calls, 'stasisAt', 'endedAt', (c) => c.classified.outcome === 'completed')),
     },
+    callerSide: record.callerSide,
     callbacks: { serverRequests: record.server?.requests ?? {}, engine: engine?.callbacks ?? null },
     engineView: engine?.engineView ?? null,
     processes: processFigures(record),
     engineLog: record.engineLog,
     asteriskLog: record.asteriskLog,
     channelsLeft: record.channelsLeft,
-    notes: record.notes,
+    notes: [...record.notes, ...scheduleNote(recorder.placed, placingSeconds, calls, options.rate)],
     timeline: record.timeline,
   };
 }

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { classify, type CallObservation } from '../../../scripts/load/call-outcome.js';
 
-const base: CallObservation = { index: 0, placedAt: 1000, playbacksHeard: 0, playbacksFailed: 0 };
+const base: CallObservation = { index: 0, from: '15550000000', placedAt: 1000, playbacksHeard: 0, playbacksFailed: 0 };
 const answered: CallObservation = { ...base, stasisAt: 1010, answeredAt: 1012, firstAudioAt: 1015 };
 
 describe('load: classifying a call', () => {
