@@ -2,8 +2,9 @@
 // single request (the dial). A line is a Local channel pair `Local/<DID>@<context>` created
 // with formats=ulaw into the tester application — its `;1` half, the caller, waits there —
 // whose `;2` half, the engine's channel to be, the tester is already subscribed to. Lines
-// are made in batches, a create each and one subscription for the batch, and kept at about
-// half a second of calls.
+// are made in batches, a create each and one subscription for the batch, and only about a
+// tenth of a second of calls is kept ready: every line waiting for its dial is a channel in
+// Stasis on Asterisk (a thread of its own, events to the tester), so the stock stays small.
 import type { AriAnswer, AriRest } from './ari-rest.js';
 
 export interface CallerLine {
@@ -29,7 +30,7 @@ export interface CallerLinesOptions {
 }
 
 /** Lines kept ready: this many seconds of calls. */
-const READY_SECONDS = 0.5;
+const READY_SECONDS = 0.1;
 /** At least this many. */
 const READY_MIN = 4;
 /** Channels in one subscription request (its URL names each). */
@@ -84,7 +85,9 @@ export class CallerLines {
     if (this.closed) return;
     const available = this.ready.length + this.preparing;
     if (this.waiting.length === 0 && available > this.target / 2) return;
-    const missing = this.target + this.waiting.length - available;
+    // Calls that wait get a line each, but never more than the target again: calls that
+    // time out waiting would leave the surplus unused.
+    const missing = this.target + Math.min(this.waiting.length, this.target) - available;
     for (let left = missing; left > 0; left -= BATCH_MAX) void this.prepare(Math.min(left, BATCH_MAX));
   }
 
