@@ -43,7 +43,7 @@ export function formatTable(result: LoadResult): string {
     `opentact-ari load: flow ${settings.flow} on ${where}, ${settings.rate} calls/s for ${settings.durationSeconds} s; engine ${settings.engine}; ${result.machine.cpus} CPUs (load ${result.machine.loadAverageAtStart.join(' ')} at start)`,
     '',
     `calls       placed ${calls.placed}   completed ${calls.completed} (${calls.completedPercent} %)   failed ${calls.failed}   refused ${calls.refused}`,
-    `throughput  offered ${throughput.offeredPerSecond}/s, completed ${throughput.completedPerSecond}/s over ${throughput.placingSeconds} s of placing; reached the engine at ${show(throughput.reachedEnginePerSecond)}/s; last call over ${throughput.drainSeconds} s after the last placed${throughput.maxPlacingLagMs > 50 ? `; placing fell behind by up to ${throughput.maxPlacingLagMs} ms` : ''}`,
+    `throughput  offered ${throughput.offeredPerSecond}/s over ${throughput.placingSeconds} s; reached the engine at ${show(throughput.reachedEnginePerSecond)}/s; completed ${throughput.completedPerSecond}/s; last call over ${throughput.drainSeconds} s after the last placed${throughput.maxPlacingLagMs > 50 ? `; placing fell behind by up to ${throughput.maxPlacingLagMs} ms` : ''}`,
     '',
   );
   lines.push(

@@ -73,7 +73,11 @@ export interface LoadResult {
     readonly drainSeconds: number;
     /** placed / placingSeconds. */
     readonly offeredPerSecond: number;
-    /** completed / placingSeconds. */
+    /**
+     * Completed calls per second of the time the calls took to reach the engine: the placing
+     * window, or longer when they queued on the way (then below the offered rate even when
+     * every call completed).
+     */
     readonly completedPerSecond: number;
     /**
      * Calls that reached the engine per second: those that entered Stasis, over the time

@@ -111,14 +111,25 @@ function processFigures(record: RunRecord): Record<string, ProcessFigures> {
   return figures;
 }
 
+/** When the first and the last call entered Stasis (epoch ms), or undefined when none did. */
+function stasisSpan(calls: readonly RecordedCall[]): { readonly first: number; readonly last: number; readonly count: number } | undefined {
+  const times = calls.flatMap((call) => call.observation.stasisAt ?? []);
+  if (times.length === 0) return undefined;
+  return { first: Math.min(...times), last: Math.max(...times), count: times.length };
+}
+
+/** Seconds from the first call entering Stasis to the last. */
+function stasisSeconds(calls: readonly RecordedCall[]): number {
+  const span = stasisSpan(calls);
+  return span === undefined ? 0 : (span.last - span.first) / 1000;
+}
+
 /** Calls that entered Stasis per second, from the first to the last of them. */
 function reachedEngineRate(calls: readonly RecordedCall[]): number {
-  const times = calls.flatMap((call) => call.observation.stasisAt ?? []).sort((a, b) => a - b);
-  const first = times[0];
-  const last = times.at(-1);
-  if (first === undefined || last === undefined || last === first) return 0;
+  const span = stasisSpan(calls);
+  if (span === undefined || span.last === span.first) return 0;
   // n calls over (last - first) make n - 1 intervals.
-  return ((times.length - 1) * 1000) / (last - first);
+  return ((span.count - 1) * 1000) / (span.last - span.first);
 }
 
 /**
@@ -176,7 +187,7 @@ export function buildResult(record: RunRecord): LoadResult {
       placingSeconds: round(placingSeconds, 2),
       drainSeconds: round((snapshots.end.at - snapshots.placed.at) / 1000, 2),
       offeredPerSecond: round(recorder.placed / placingSeconds),
-      completedPerSecond: round(recorder.completed / placingSeconds),
+      completedPerSecond: round(recorder.completed / Math.max(placingSeconds, stasisSeconds(calls))),
       reachedEnginePerSecond: round(reachedEngineRate(calls)),
       maxPlacingLagMs: Math.round(record.maxPlacingLagMs),
     },
