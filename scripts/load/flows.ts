@@ -16,6 +16,12 @@ export function builtinFlow(name: 'play' | 'callback', origin: string, callbackT
   return `<Response><Play>${routes.prompt}</Play><Callback url="${routes.next}" timeout="${callbackTimeoutMs}"/></Response>`;
 }
 
+/** The flow's name for people: `play`, `callback`, the file, or the running engine's own for the DID. */
+export function flowName(flow: FlowChoice, engineRunning: boolean, did: string): string {
+  if (engineRunning) return `the running engine's app for ${did}`;
+  return flow.kind === 'builtin' ? flow.name : flow.path;
+}
+
 /** The flow's XML, with `{server}` in a FILE replaced by the callback server's origin. */
 export async function flowDocument(flow: FlowChoice, origin: string, callbackTimeoutMs: number): Promise<string> {
   if (flow.kind === 'builtin') return builtinFlow(flow.name, origin, callbackTimeoutMs);

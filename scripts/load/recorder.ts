@@ -14,7 +14,6 @@ export class Recorder {
   completed = 0;
   failed = 0;
   refused = 0;
-  private readonly firstAudioMs: number[] = [];
   private recentFirstAudioMs: number[] = [];
 
   add(observation: CallObservation): void {
@@ -22,19 +21,11 @@ export class Recorder {
     this.calls.push({ observation, classified });
     this[classified.outcome] += 1;
     const ms = firstAudioMs(observation);
-    if (ms !== undefined) {
-      this.firstAudioMs.push(ms);
-      this.recentFirstAudioMs.push(ms);
-    }
+    if (ms !== undefined) this.recentFirstAudioMs.push(ms);
   }
 
   get ended(): number {
     return this.calls.length;
-  }
-
-  /** p99 of StasisStart → first audio over the calls ended so far. */
-  firstAudioP99(): number | null {
-    return percentile([...this.firstAudioMs].sort((a, b) => a - b), 99);
   }
 
   /** p99 of StasisStart → first audio over the calls ended since the last call of this. */

@@ -53,6 +53,7 @@ export interface LoadResult {
     readonly engine: 'started by the tool' | 'running';
     /** The engine's environment as the tool set it (no password). */
     readonly engineEnv: Readonly<Record<string, string>>;
+    /** The flow's document as the tool gave it to the engine it started ('' for a running engine). */
     readonly document: string;
   };
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly loadAverageAtStart: readonly number[]; readonly node: string };

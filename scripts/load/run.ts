@@ -19,7 +19,7 @@ import { within, type Cleanup } from './children.js';
 import type { CallDriver } from './driver.js';
 import { attachEngine, scrapeMetrics, scrapeWhenIdle, startEngine, type EngineHandle } from './engine.js';
 import { FakeDriver } from './fake-driver.js';
-import { appsFile, flowDocument } from './flows.js';
+import { appsFile, flowDocument, flowName } from './flows.js';
 import type { LoadOptions } from './options.js';
 import { snapshot, usageBetweenSnapshots, type Snapshot, type WatchedProcess } from './proc-stats.js';
 import { ProgressLine } from './progress.js';
@@ -70,7 +70,8 @@ async function redisPid(url: string): Promise<number | undefined> {
 async function startTarget(context: RunContext, dir: string, serverOrigin: string): Promise<Target> {
   const { options, cleanup, say } = context;
   const processes: WatchedProcess[] = [];
-  const document = await flowDocument(options.flow, serverOrigin, options.callbackTimeoutMs);
+  // A running engine runs its own apps file: the tool's document is only for an engine it starts.
+  const document = options.engine === undefined ? await flowDocument(options.flow, serverOrigin, options.callbackTimeoutMs) : '';
   const callTimeoutMs = options.callTimeoutMs;
 
   let ari: { url: string; username: string; password: string };
@@ -243,7 +244,7 @@ export async function runLoad(context: RunContext): Promise<LoadResult> {
   const idle = usageBetweenSnapshots(processes, idleFrom, snapshot(processes));
 
   const total = Math.max(1, Math.round(options.rate * options.durationSeconds));
-  say(`placing ${total} calls at ${options.rate}/s for ${options.durationSeconds} s (flow ${options.flow.kind === 'builtin' ? options.flow.name : options.flow.path})`);
+  say(`placing ${total} calls at ${options.rate}/s for ${options.durationSeconds} s (flow: ${flowName(options.flow, options.engine !== undefined, options.did)})`);
   const recorder = new Recorder();
   const metricsBefore = await scrapeMetrics(engine.url);
   const placing = await placeCalls(driver, total, recorder, processes, context);

@@ -2,6 +2,7 @@
 // /metrics before and after, the processes' CPU — into its LoadResult.
 import os from 'node:os';
 import type { CallerSideFigures } from './driver.js';
+import { flowName } from './flows.js';
 import type { ServerReport } from './callback-server.js';
 import type { LoadOptions } from './options.js';
 import { usageBetween, type ProcessUsage, type Snapshot, type WatchedProcess } from './proc-stats.js';
@@ -161,7 +162,7 @@ export function buildResult(record: RunRecord): LoadResult {
     command: record.command,
     settings: {
       target: options.target,
-      flow: options.flow.kind === 'builtin' ? options.flow.name : options.flow.path,
+      flow: flowName(options.flow, options.engine !== undefined, options.did),
       rate: options.rate,
       durationSeconds: options.durationSeconds,
       promptMs: options.promptMs,
