@@ -28,6 +28,19 @@ describe('load tool on the fake ARI', function () {
     expect(startedProcesses(result).filter(isRunning), 'processes left running').to.deep.equal([]);
   });
 
+  it('counts the calls the engine refuses (MAX_CALLS, cause 42) as refused, by cause, and agrees with the engine', async function () {
+    // 20 calls/s of 1.4 s calls keep about 28 in progress: with at most 10, most are refused.
+    const run = await startLoadTool(['--fake', '--rate', '20', '--duration', '2', '--warmup', '1', '--engine-env', 'MAX_CALLS=10']);
+    const { code, result } = await run.finished;
+    expect(code, run.stderr()).to.equal(0);
+    if (result === undefined) throw new Error(`no result:\n${run.stderr()}`);
+    expect(result.calls.failed).to.equal(0);
+    expect(result.calls.refused).to.be.greaterThan(0);
+    expect(result.calls.completed + result.calls.refused).to.equal(40);
+    expect(result.calls.refusedByReason).to.deep.equal({ 'cause 42 (switching equipment congestion)': result.calls.refused });
+    expect(result.engineView?.callsRefused).to.deep.equal({ overload_calls: result.calls.refused });
+  });
+
   it('on Ctrl-C stops placing calls, reports what it measured and stops what it started', async function () {
     const run = await startLoadTool(['--fake', '--rate', '2', '--duration', '60', '--warmup', '0']);
     const deadline = Date.now() + 60_000;
