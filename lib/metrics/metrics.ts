@@ -61,7 +61,7 @@ export class Metrics {
       name: `${p}callback_duration_seconds`,
       help: 'Time from asking for a callback to its outcome, queue wait and retries included',
       labelNames: ['outcome'],
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30],
       registers,
     });
     this.callbackAttempts = new Histogram({
@@ -94,7 +94,7 @@ export class Metrics {
     this.firstAudio = new Histogram({
       name: `${p}first_audio_seconds`,
       help: 'Time from StasisStart to the first playback Asterisk accepted on the call',
-      buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
       registers,
     });
     this.verbs = new Counter({
