@@ -53,6 +53,7 @@ export function formatTable(result: LoadResult): string {
         latencyRow('placed → StasisStart (callers, dialplan)', l.placedToStasis),
         latencyRow('StasisStart → first audio', l.firstAudio),
         latencyRow('StasisStart → answer', l.answer),
+        ...(l.refusal === undefined || l.refusal.count === 0 ? [] : [latencyRow('refused call, StasisStart → hung up', l.refusal)]),
         latencyRow('audio end → callback at server', l.callbackRequest),
         latencyRow('callback at server → hang-up', l.callbackToHangup),
         latencyRow('last audio end → hang-up', l.lastAudioToHangup),

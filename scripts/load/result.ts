@@ -97,6 +97,8 @@ export interface LoadResult {
     readonly placedToStasis: Distribution;
     /** Entering Stasis → the engine's channel Up. */
     readonly answer: Distribution;
+    /** A refused call: entering Stasis → its channel destroyed (absent in results of older versions). */
+    readonly refusal?: Distribution;
     /** End of the audio that preceded the first callback → that callback at the server. */
     readonly callbackRequest: Distribution;
     /** The last callback at the server → the engine's channel destroyed. */

@@ -197,6 +197,7 @@ export function buildResult(record: RunRecord): LoadResult {
       firstAudio: distribution(calls.flatMap((c) => firstAudioMs(c.observation) ?? [])),
       placedToStasis: distribution(intervals(calls, 'placedAt', 'stasisAt')),
       answer: distribution(intervals(calls, 'stasisAt', 'answeredAt')),
+      refusal: distribution(intervals(calls, 'stasisAt', 'endedAt', (c) => c.classified.outcome === 'refused')),
       callbackRequest: distribution(latencies.request),
       callbackToHangup: distribution(latencies.toHangup),
       lastAudioToHangup: distribution(intervals(calls, 'lastAudioEndAt', 'endedAt')),
