@@ -8,10 +8,11 @@
 // http, as measured on a real Asterisk), in a child process of its own; the fake Asterisk
 // and the customer's HTTP server run in two more, and Redis in its own, so the figures are
 // the engine's alone: process.cpuUsage() of the engine process over each phase (placing the
-// calls until the last one is destroyed, plus a short settle), divided by the calls.
+// calls until the last one is destroyed, plus a short settle), divided by the calls. Rounds
+// alternate the flows (AB, BA, AB) and the medians are compared: the machine may be shared.
 //
-//   npm run bench:callback-cost -- [--calls 2000] [--rate 125] [--warm-up 300] [--play-ms 200]
-//                                  [--flows AB] [--log-level info] [--cpu-prof DIR]
+//   npm run bench:callback-cost -- [--calls 1000] [--rounds 3] [--rate 125] [--warm-up 300] [--play-ms 200]
+//                                  [--flows AB] [--log-level info] [--cpu-prof DIR] [--engine-log FILE]
 //
 // --flows A or B runs one flow only (with --cpu-prof: a profile of that flow's engine, in
 // DIR, written when the engine exits). REDIS_URL to use a running Redis; else one is started.
@@ -211,24 +212,59 @@ async function redisCpuMs(admin: Redis): Promise<number> {
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
 }
 
+/** Calls per Redis command so far (INFO commandstats), e.g. { evalsha: 1200, publish: 800 }. */
+async function redisCommands(admin: Redis): Promise<Map<string, number>> {
+  const info = await admin.info('commandstats');
+  const counts = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) counts.set(match[1] ?? '', Number(match[2]));
+  return counts;
+}
+
+function commandsBetween(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const made = new Map<string, number>();
+  for (const [command, calls] of after) {
+    const count = calls - (before.get(command) ?? 0);
+    if (count > 0) made.set(command, count);
+  }
+  return made;
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
 interface PhaseResult {
   readonly flow: Flow;
   readonly calls: number;
   readonly engineMs: number;
+  /** The part of engineMs spent in the kernel (socket reads and writes, mostly). */
+  readonly systemMs: number;
   readonly redisMs: number;
+  /** Commands Redis ran in the phase, by name (the benchmark's own INFO calls included: a handful). */
+  readonly commands: Map<string, number>;
   readonly seconds: number;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      calls: { type: 'string', default: '2000' },
+      calls: { type: 'string', default: '1000' },
       rate: { type: 'string', default: '125' },
       'warm-up': { type: 'string', default: '300' },
+      rounds: { type: 'string', default: '3' },
       'play-ms': { type: 'string', default: '200' },
       flows: { type: 'string', default: 'AB' },
       'log-level': { type: 'string', default: 'info' },
       'cpu-prof': { type: 'string' },
+      'engine-log': { type: 'string' },
       'fake-child': { type: 'boolean', default: false },
       'server-child': { type: 'boolean', default: false },
       'engine-child': { type: 'boolean', default: false },
@@ -242,6 +278,7 @@ async function main(): Promise<void> {
   const calls = Number(values.calls);
   const rate = Number(values.rate);
   const warmUp = Number(values['warm-up']);
+  const rounds = Math.max(1, Number(values.rounds));
   const flows = [...values.flows].filter((f): f is Flow => f === 'A' || f === 'B');
   if (flows.length === 0) throw new Error('--flows takes A, B or AB');
 
@@ -275,7 +312,7 @@ async function main(): Promise<void> {
       }),
     );
     const httpPort = await freeTcpPort();
-    const engineLog = join(work, 'engine.log');
+    const engineLog = values['engine-log'] === undefined ? join(work, 'engine.log') : resolve(values['engine-log']);
     const logFd = openSync(engineLog, 'w');
     const profile = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])];
     engine = forkSelf('engine-child', [], {
@@ -302,11 +339,10 @@ async function main(): Promise<void> {
     const engineProcess = engine;
     await waitUntilReady(httpPort, 30_000);
 
-    const cpuNow = async (): Promise<number> => {
+    const cpuNow = async (): Promise<NodeJS.CpuUsage> => {
       const answer = nextMessage<FromEngine>(engineProcess, 'cpu', 5000);
       engineProcess.send({ type: 'cpu' } satisfies ToEngine);
-      const { usage } = await answer;
-      return (usage.user + usage.system) / 1000;
+      return (await answer).usage;
     };
     const callbacksSoFar = async (): Promise<number> => {
       const answer = nextMessage<Extract<FromServer, { type: 'count' }>>(server, 'count', 5000);
@@ -316,7 +352,7 @@ async function main(): Promise<void> {
     const runPhase = async (flow: Flow, count: number): Promise<PhaseResult> => {
       const timeoutMs = (count / rate) * 1000 + playMs + 60_000;
       const callbacksBefore = await callbacksSoFar();
-      const [engineBefore, redisBefore] = [await cpuNow(), await redisCpuMs(admin)];
+      const [engineBefore, redisBefore, commandsBefore] = [await cpuNow(), await redisCpuMs(admin), await redisCommands(admin)];
       const started = performance.now();
       const answer = nextMessage<Extract<FromFake, { type: 'done' }>>(fake, 'done', timeoutMs + 10_000);
       fake.send({ type: 'place', did: FLOWS[flow].did, count, rate, timeoutMs } satisfies ToFake);
@@ -324,7 +360,7 @@ async function main(): Promise<void> {
       // Whatever a call still does after its channel is gone (the job's completion, the trail).
       await delay(500);
       const seconds = (performance.now() - started) / 1000;
-      const [engineAfter, redisAfter] = [await cpuNow(), await redisCpuMs(admin)];
+      const [engineAfter, redisAfter, commandsAfter] = [await cpuNow(), await redisCpuMs(admin), await redisCommands(admin)];
       const callbacks = (await callbacksSoFar()) - callbacksBefore;
       const expected = flow === 'B' ? count : 0;
       if (done.destroyed !== count || done.hungUpByEngine !== count || callbacks !== expected) {
@@ -332,24 +368,44 @@ async function main(): Promise<void> {
           `flow ${flow}: ${done.destroyed}/${count} calls ended, ${done.hungUpByEngine} hung up by the engine, ${callbacks} callbacks (expected ${expected}); engine log: ${engineLog}`,
         );
       }
-      return { flow, calls: count, engineMs: engineAfter - engineBefore, redisMs: redisAfter - redisBefore, seconds };
+      const commands = commandsBetween(commandsBefore, commandsAfter);
+      const systemMs = (engineAfter.system - engineBefore.system) / 1000;
+      const engineMs = (engineAfter.user - engineBefore.user) / 1000 + systemMs;
+      return { flow, calls: count, engineMs, systemMs, redisMs: redisAfter - redisBefore, commands, seconds };
     };
 
     for (const flow of flows) if (warmUp > 0) await runPhase(flow, warmUp);
+    // Rounds alternate the order (AB, BA, AB, …) so that a burst of load from elsewhere on
+    // the machine weighs on both flows alike; the medians are what counts.
     const results: PhaseResult[] = [];
-    for (const flow of flows) results.push(await runPhase(flow, calls));
+    for (let round = 0; round < rounds; round += 1) {
+      const order = round % 2 === 0 ? flows : [...flows].reverse();
+      for (const flow of order) results.push(await runPhase(flow, calls));
+    }
 
     const perCall = (r: PhaseResult): number => r.engineMs / r.calls;
     const line = (r: PhaseResult): string =>
-      `  ${r.flow}  ${FLOWS[r.flow].label.padEnd(26)} ${perCall(r).toFixed(3)} ms/call   ` +
-      `(${r.engineMs.toFixed(0)} ms over ${r.seconds.toFixed(1)} s, ${((100 * r.engineMs) / (r.seconds * 1000)).toFixed(1)} % of a core; ` +
-      `redis-server ${(r.redisMs / r.calls).toFixed(3)} ms/call)`;
-    console.log(`Engine CPU per call: Node ${process.version}, ${calls} calls per flow at ${rate}/s, playback ${playMs} ms, LOG_LEVEL ${values['log-level']}, after ${warmUp} warm-up calls per flow`);
+      `  ${r.flow}  ${perCall(r).toFixed(3)} ms/call   ` +
+      `(${((100 * r.engineMs) / (r.seconds * 1000)).toFixed(1)} % of a core; system ${(r.systemMs / r.calls).toFixed(3)} ms/call; ` +
+      `redis-server ${(r.redisMs / r.calls).toFixed(3)} ms/call; ${(sum(r.commands.values()) / r.calls).toFixed(1)} Redis commands/call)`;
+    console.log(
+      `Engine CPU per call: Node ${process.version}, ${rounds} rounds of ${calls} calls per flow at ${rate}/s, ` +
+        `playback ${playMs} ms, LOG_LEVEL ${values['log-level']}, after ${warmUp} warm-up calls per flow`,
+    );
     for (const r of results) console.log(line(r));
-    const a = results.find((r) => r.flow === 'A');
-    const b = results.find((r) => r.flow === 'B');
-    if (a && b) {
-      console.log(`  B/A ratio ${(perCall(b) / perCall(a)).toFixed(2)} (target ≤ 1.30); a callback adds ${(perCall(b) - perCall(a)).toFixed(3)} ms of engine CPU`);
+    const medians = new Map(flows.map((flow) => [flow, median(results.filter((r) => r.flow === flow).map(perCall))]));
+    for (const flow of flows) {
+      const phases = results.filter((r) => r.flow === flow);
+      const commands = new Map<string, number>();
+      for (const r of phases) for (const [name, n] of r.commands) commands.set(name, (commands.get(name) ?? 0) + n);
+      const count = phases.length * calls;
+      const byName = [...commands].sort((x, y) => y[1] - x[1]).map(([name, n]) => `${name} ${(n / count).toFixed(2)}`);
+      console.log(`  ${flow}  ${FLOWS[flow].label}: median ${(medians.get(flow) ?? NaN).toFixed(3)} ms/call; Redis per call: ${byName.join(', ')}`);
+    }
+    const a = medians.get('A');
+    const b = medians.get('B');
+    if (a !== undefined && b !== undefined) {
+      console.log(`  B/A ratio ${(b / a).toFixed(2)} (target ≤ 1.30); a callback adds ${(b - a).toFixed(3)} ms of engine CPU`);
     }
     failed = false;
   } finally {
