@@ -17,7 +17,7 @@ describe('executeFetch: compressed answers and kept-alive connections', () => {
 
   for (const [encoding, encode] of Object.entries(encoders)) {
     it(`asks for compression and decodes a ${encoding} answer`, async () => {
-      const s = await pool.start((req, res) => {
+      const s = await pool.start((_req, res) => {
         res.writeHead(200, { 'content-type': 'application/xml', 'content-encoding': encoding });
         res.end(encode(VALID_XML));
       });
