@@ -152,10 +152,9 @@ export class CallbackWorker {
     this.commands = new WatchedRedis(connection, `${prefix}:${queueName}:worker:${name}`, logger);
     this.subscriber = new WatchedRedis(connection, `${prefix}:${queueName}:cancels:${name}`, logger);
 
-    // Three declared parameters: BullMQ passes the AbortSignal that cancelJob aborts only
-    // to a processor whose length is 3.
-    const processor = (job: Job<CallbackJobData, FetchOutcome>, _token?: string, signal?: AbortSignal) =>
-      this.run(job, signal);
+    // One declared parameter: BullMQ then makes no AbortController per job (cancelJob); a
+    // cancel message aborts the job's fetch through `running` instead.
+    const processor = (job: Job<CallbackJobData, FetchOutcome>) => this.run(job);
     this.worker = new Worker<CallbackJobData, FetchOutcome>(queueName, processor, {
       connection: this.commands.client,
       prefix,
@@ -187,7 +186,7 @@ export class CallbackWorker {
       const cancel = parseCancel(message);
       if (cancel === undefined) return;
       this.cancels.add(cancel.jobId, cancel.until);
-      this.worker.cancelJob(cancel.jobId, 'cancelled by the waiting side');
+      this.running.get(cancel.jobId)?.stop.abort();
     });
     this.started = this.begin();
     this.started.then(
@@ -291,22 +290,19 @@ export class CallbackWorker {
    * marks the job completed (one Redis round trip less for the call); the job's stored
    * result, written just after, is what a waiter finds if the reply is lost.
    */
-  private async run(job: Job<CallbackJobData, FetchOutcome>, signal: AbortSignal | undefined): Promise<FetchOutcome> {
+  private async run(job: Job<CallbackJobData, FetchOutcome>): Promise<FetchOutcome> {
     const data: unknown = job.data;
     if (!isCallbackJobData(data)) return failure('connect', 'the callback job could not be read');
     const jobId = job.id ?? '';
-    // One controller per job, aborted by whatever stops it: BullMQ's signal (a cancel
-    // message), lose(), or the hand-back at shutdown (cheaper than AbortSignal.any).
+    // One controller per job, aborted by whatever stops it: a cancel message, lose(), or
+    // the hand-back at shutdown. A cancel heard before this line is in `cancels`.
     const running: RunningJob = { stop: new AbortController(), lost: false };
-    const cancel = (): void => running.stop.abort();
-    signal?.addEventListener('abort', cancel, { once: true });
     this.running.set(jobId, running);
     let outcome: FetchOutcome;
     try {
       outcome = await this.outcomeOf(jobId, data, running.stop.signal);
     } finally {
       this.running.delete(jobId);
-      signal?.removeEventListener('abort', cancel);
     }
     // A job handed back at shutdown is not answered: another worker will run it. A lost
     // job is not answered either: it is not this worker's any more.
