@@ -346,7 +346,12 @@ export class CallbackWorker {
   private reply(jobId: string, replyTo: string, outcome: FetchOutcome): void {
     const local = localWaiters.get(replyTo);
     if (local !== undefined) {
-      local.reply(jobId, outcome);
+      // The waiter's trouble is not the job's: the outcome stays stored for its look-up.
+      try {
+        local.reply(jobId, outcome);
+      } catch (error) {
+        this.logger.debug({ err: error, jobId, call: callOf(jobId) }, 'callback reply not handed over');
+      }
       return;
     }
     const message: ReplyMessage = { jobId, outcome };
