@@ -13,8 +13,8 @@
 // same moments of the machine: a machine shared with other work slows both alike, and the
 // ratio of each round holds where the figures of rounds run one after the other did not.
 // The rate is per engine: 60/s each is 120 calls/s through the fake Asterisk, which with
-// both engines, Redis and the server fills most of two cores; more and an engine short of
-// CPU starts refusing calls (the benchmark then stops and says so).
+// both engines, Redis and the server fills most of two cores. A round in which an engine
+// short of CPU refused calls or lost callbacks is said and run again.
 //
 //   npm run bench:callback-cost -- [--calls 1000] [--rounds 5] [--rate 60] [--warm-up 300]
 //                                  [--play-ms 200] [--log-level info] [--cpu-prof DIR] [--logs DIR]
