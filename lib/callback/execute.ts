@@ -22,6 +22,13 @@ export interface FetchEnvironment {
   readonly random?: () => number;
   /** Told the number of each attempt (1, 2, …) as it starts; the queue's workers report it. */
   readonly onAttempt?: (attempts: number) => void;
+  /**
+   * Whether a 2xx answer to an `expect: 'document'` fetch is parsed here, and refused as a
+   * `parse` failure when it is no valid document. Default true. The queue's workers turn
+   * it off: the waiting side parses the answer anyway (documentFromOutcome), with the same
+   * failure for the flow, so parsing it here too only doubled the cost.
+   */
+  readonly checkDocuments?: boolean;
 }
 
 const RETRYABLE_STATUS = (status: number): boolean => status === 408 || status === 429 || status >= 500;
@@ -42,7 +49,7 @@ function judge(result: AttemptResult, spec: FetchSpec, env: FetchEnvironment, at
   }
   const { status } = result;
   if (status >= 200 && status <= 299) {
-    if (spec.expect === 'document') {
+    if (spec.expect === 'document' && env.checkDocuments !== false) {
       const parsed = parseFetchedDocument(result.body, env.maxBytes);
       if ('failure' in parsed) return { final: { ok: false, failure: parsed.failure, attempts } };
     }
@@ -129,25 +136,29 @@ export function executeFetch(spec: FetchSpec, env: FetchEnvironment, signal: Abo
   return new Promise<FetchOutcome>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
-    const settle = (outcome: FetchOutcome): void => {
+    /** `interrupted`: settled by the deadline or the signal while run() still goes on. */
+    const settle = (outcome: FetchOutcome, interrupted: boolean): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      stop.abort();
+      // Stops the attempt or the backoff wait in progress. Not when run() has returned:
+      // nothing is left to stop, and an abort is not free (it builds a DOMException).
+      if (interrupted) stop.abort();
       resolve(outcome);
     };
-    const onAbort = (): void => settle(cancelled());
+    const onAbort = (): void => settle(cancelled(), true);
     if (signal.aborted) {
-      settle(cancelled());
+      settle(cancelled(), false);
       return;
     }
     signal.addEventListener('abort', onAbort, { once: true });
-    // The deadline holds even if got's own time-out is late (redirect hops, slow DNS).
-    timer = setTimeout(() => settle(timedOut()), Math.max(0, spec.deadline - now()));
+    // The deadline holds even if the attempt's own time-out is late (redirect hops, slow DNS).
+    timer = setTimeout(() => settle(timedOut(), true), Math.max(0, spec.deadline - now()));
     // run() is not expected to throw; if a bug makes it, the caller still gets an outcome.
-    run().then(settle, () =>
-      settle({ ok: false, failure: { code: 'connect', reason: 'the request could not be made' }, attempts: state.attempts }),
+    run().then(
+      (outcome) => settle(outcome, false),
+      () => settle({ ok: false, failure: { code: 'connect', reason: 'the request could not be made' }, attempts: state.attempts }, false),
     );
   });
 }

@@ -3,9 +3,10 @@
 //
 // Results come back on a pub/sub channel of this process (one SUBSCRIBE, each reply read
 // once) rather than through QueueEvents, where every reader parses every event of every
-// job. A reply can be lost (the subscriber reconnecting, a worker dying between finishing
-// and publishing), so a waiter also looks its job up: every `pollIntervalMs`, and at once
-// when the subscriber comes back after a disconnection.
+// job; a worker in this same process hands them over directly (local-waiters.ts). A reply
+// can be lost (the subscriber reconnecting, a worker dying between finishing and
+// publishing), so a waiter also looks its job up: every `pollIntervalMs`, and at once when
+// the subscriber comes back after a disconnection.
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { FetchOutcome, FetchSpec } from '../callback/types.js';
@@ -13,6 +14,7 @@ import type { FetchFailure, Logger } from '../flow/ports.js';
 import { JobLostError, QueueFetchError, RedisUnavailableError } from './errors.js';
 import { isFetchOutcome, parseProgress, parseReply, type CallbackJobData, type CancelMessage } from './messages.js';
 import { callOf } from './callback-worker.js';
+import { localWaiters, type LocalWaiter } from './local-waiters.js';
 import { cancelChannel, JOB_NAME, progressChannel, replyChannel } from './names.js';
 import { DEFAULTS, KEEP_COMPLETED, KEEP_FAILED, resolveLocation, type CallbackQueueOptions } from './options.js';
 import { settledWithin, WatchedRedis } from './redis.js';
@@ -39,7 +41,8 @@ export class CallbackQueue {
   private readonly queue: Queue<CallbackJobData, FetchOutcome>;
   private readonly commands: WatchedRedis;
   private readonly subscriber: WatchedRedis;
-  private readonly replyTo: string;
+  /** The channel this waiting side's replies come on (its own: a random instance id). */
+  readonly replyTo: string;
   private readonly progressTo: string;
   private readonly cancelTo: string;
   private readonly pollIntervalMs: number;
@@ -49,6 +52,11 @@ export class CallbackQueue {
   private readonly subscribed: Promise<void>;
   private pollTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  /** What a worker of this process calls instead of publishing to replyTo. */
+  private readonly local: LocalWaiter = {
+    reply: (jobId, outcome) => this.receiveReply(jobId, outcome),
+    progress: (jobId, attempts) => this.noteAttempts(jobId, attempts),
+  };
 
   constructor(
     options: CallbackQueueOptions,
@@ -65,6 +73,7 @@ export class CallbackQueue {
     this.subscriber = new WatchedRedis(connection, `${prefix}:${queueName}:replies:${instance}`, logger);
     this.queue = new Queue<CallbackJobData, FetchOutcome>(queueName, { connection: this.commands.client, prefix });
     this.queue.on('error', (error: Error) => logger.debug({ err: error }, 'callback queue error'));
+    localWaiters.add(this.replyTo, this.local);
 
     this.subscriber.client.on('message', (channel: string, message: string) => {
       if (channel === this.replyTo) this.handleReply(message);
@@ -174,6 +183,7 @@ export class CallbackQueue {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      localWaiters.remove(this.replyTo, this.local);
       clearTimeout(this.pollTimer);
       const closed = failed({ code: 'connect', reason: 'the callback queue was closed' });
       for (const set of [...this.waiters.values()]) for (const waiter of [...set]) waiter.deliver(closed);
@@ -183,23 +193,31 @@ export class CallbackQueue {
     return this.closing;
   }
 
-  /** Receives a worker's reply. Protected so a test can play a lost reply. */
-  protected handleReply(message: string): void {
+  /** A reply message from a worker in another process. */
+  private handleReply(message: string): void {
     const reply = parseReply(message);
     if (reply === undefined) {
       this.logger.warn({ channel: this.replyTo }, 'unreadable callback reply ignored');
       return;
     }
-    this.deliver(reply.jobId, reply.outcome);
+    this.receiveReply(reply.jobId, reply.outcome);
+  }
+
+  /** A worker's reply, published or handed over in this process. Protected so a test can play a lost reply. */
+  protected receiveReply(jobId: string, outcome: FetchOutcome): void {
+    this.deliver(jobId, outcome);
   }
 
   /** A worker's count of the attempts made so far; kept for a waiter that gives up first. */
   private handleProgress(message: string): void {
     const progress = parseProgress(message);
-    if (progress === undefined) return;
-    const set = this.waiters.get(progress.jobId);
+    if (progress !== undefined) this.noteAttempts(progress.jobId, progress.attempts);
+  }
+
+  private noteAttempts(jobId: string, attempts: number): void {
+    const set = this.waiters.get(jobId);
     if (!set) return;
-    for (const waiter of set) waiter.attempts = Math.max(waiter.attempts, progress.attempts);
+    for (const waiter of set) waiter.attempts = Math.max(waiter.attempts, attempts);
   }
 
   private async subscribe(): Promise<void> {

@@ -1,6 +1,7 @@
 // The executing side: a BullMQ worker that runs each fetch job with executeFetch and
-// publishes the outcome on the waiting process's reply channel; it also listens for
-// cancel requests and aborts the jobs it runs.
+// publishes the outcome on the waiting process's reply channel (or hands it over, when
+// that process is this one); it also listens for cancel requests and aborts the jobs it
+// runs.
 import os from 'node:os';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { executeFetch, type FetchEnvironment } from '../callback/index.js';
@@ -8,6 +9,7 @@ import type { FetchOutcome } from '../callback/types.js';
 import type { Logger } from '../flow/ports.js';
 import { RedisUnavailableError } from './errors.js';
 import { isCallbackJobData, parseCancel, type CallbackJobData, type ProgressMessage, type ReplyMessage } from './messages.js';
+import { localWaiters } from './local-waiters.js';
 import { cancelChannel, progressChannel } from './names.js';
 import { DEFAULTS, resolveLocation, type CallbackWorkerOptions } from './options.js';
 import { RecentCancels } from './recent-cancels.js';
@@ -86,6 +88,12 @@ function failure(code: 'timeout' | 'connect' | 'cancelled', reason: string): Fet
   return { ok: false, failure: { code, reason }, attempts: 0 };
 }
 
+/** A job this worker runs: what stops its fetch, and whether that was because the job was lost. */
+interface RunningJob {
+  readonly stop: AbortController;
+  lost: boolean;
+}
+
 export class CallbackWorker {
   private readonly worker: Worker<CallbackJobData, FetchOutcome>;
   private readonly commands: WatchedRedis;
@@ -95,8 +103,8 @@ export class CallbackWorker {
   private readonly cancelTo: string;
   private readonly shutdownGraceMs: number;
   private readonly inFlight = new Set<Promise<FetchOutcome>>();
-  /** The jobs this worker runs, each with what aborts its fetch when the job is lost. */
-  private readonly running = new Map<string, AbortController>();
+  /** The jobs this worker runs, each with what aborts its fetch (lost, cancelled, handed back). */
+  private readonly running = new Map<string, RunningJob>();
   /** Jobs reported lost lately: each is logged once, whatever BullMQ says next. */
   private readonly lost = new RecentCancels();
   /** Aborted when close() hands the remaining jobs back. */
@@ -137,16 +145,16 @@ export class CallbackWorker {
   ) {
     const { connection, prefix, queueName } = resolveLocation(options);
     const name = options.name ?? `${os.hostname()}:${process.pid}`;
-    this.env = { policy: options.policy, secrets: options.secrets, maxBytes: options.maxBytes ?? DEFAULTS.maxBytes };
+    // The waiting side parses the answer (documentFromOutcome): checking it here too would parse it twice.
+    this.env = { policy: options.policy, secrets: options.secrets, maxBytes: options.maxBytes ?? DEFAULTS.maxBytes, checkDocuments: false };
     this.shutdownGraceMs = options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs;
     this.cancelTo = cancelChannel(prefix, queueName);
     this.commands = new WatchedRedis(connection, `${prefix}:${queueName}:worker:${name}`, logger);
     this.subscriber = new WatchedRedis(connection, `${prefix}:${queueName}:cancels:${name}`, logger);
 
-    // Three declared parameters: BullMQ passes the AbortSignal that cancelJob aborts only
-    // to a processor whose length is 3.
-    const processor = (job: Job<CallbackJobData, FetchOutcome>, _token?: string, signal?: AbortSignal) =>
-      this.run(job, signal);
+    // One declared parameter: BullMQ then makes no AbortController per job (cancelJob); a
+    // cancel message aborts the job's fetch through `running` instead.
+    const processor = (job: Job<CallbackJobData, FetchOutcome>) => this.run(job);
     this.worker = new Worker<CallbackJobData, FetchOutcome>(queueName, processor, {
       connection: this.commands.client,
       prefix,
@@ -169,13 +177,16 @@ export class CallbackWorker {
     });
     this.worker.on('failed', (job: Job<CallbackJobData, FetchOutcome> | undefined, error: Error) => {
       logger.warn({ jobId: job?.id, call: callOf(job?.id), err: error }, 'callback job failed');
-      if (job) this.reply(job, failure('connect', `the callback worker failed: ${error.message}`));
+      const data: unknown = job?.data;
+      if (job?.id !== undefined && isCallbackJobData(data)) {
+        this.reply(job.id, data.replyTo, failure('connect', `the callback worker failed: ${error.message}`));
+      }
     });
     this.subscriber.client.on('message', (_channel: string, message: string) => {
       const cancel = parseCancel(message);
       if (cancel === undefined) return;
       this.cancels.add(cancel.jobId, cancel.until);
-      this.worker.cancelJob(cancel.jobId, 'cancelled by the waiting side');
+      this.running.get(cancel.jobId)?.stop.abort();
     });
     this.started = this.begin();
     this.started.then(
@@ -245,6 +256,7 @@ export class CallbackWorker {
       await settledWithin(this.worker.disconnect(), CLOSE_TIMEOUT_MS);
     }
     this.handBack.abort();
+    for (const job of this.running.values()) job.stop.abort();
     await Promise.all([this.subscriber.close(CLOSE_TIMEOUT_MS), this.commands.close(CLOSE_TIMEOUT_MS)]);
   }
 
@@ -260,7 +272,10 @@ export class CallbackWorker {
   /** A job this worker no longer holds: logged once, its fetch aborted, nothing written. */
   private lose(jobId: string, reason: string): void {
     const running = this.running.get(jobId);
-    running?.abort();
+    if (running !== undefined) {
+      running.lost = true;
+      running.stop.abort();
+    }
     if (this.lost.has(jobId)) return;
     // Remembered for a minute: BullMQ's later messages about this job are not logged again.
     this.lost.add(jobId, Date.now() + 60_000);
@@ -275,27 +290,29 @@ export class CallbackWorker {
    * marks the job completed (one Redis round trip less for the call); the job's stored
    * result, written just after, is what a waiter finds if the reply is lost.
    */
-  private async run(job: Job<CallbackJobData, FetchOutcome>, signal: AbortSignal | undefined): Promise<FetchOutcome> {
+  private async run(job: Job<CallbackJobData, FetchOutcome>): Promise<FetchOutcome> {
     const data: unknown = job.data;
     if (!isCallbackJobData(data)) return failure('connect', 'the callback job could not be read');
     const jobId = job.id ?? '';
-    const lost = new AbortController();
-    this.running.set(jobId, lost);
+    // One controller per job, aborted by whatever stops it: a cancel message, lose(), or
+    // the hand-back at shutdown. A cancel heard before this line is in `cancels`.
+    const running: RunningJob = { stop: new AbortController(), lost: false };
+    this.running.set(jobId, running);
     let outcome: FetchOutcome;
     try {
-      outcome = await this.outcomeOf(jobId, data, AbortSignal.any([lost.signal, ...(signal ? [signal] : [])]));
+      outcome = await this.outcomeOf(jobId, data, running.stop.signal);
     } finally {
       this.running.delete(jobId);
     }
     // A job handed back at shutdown is not answered: another worker will run it. A lost
     // job is not answered either: it is not this worker's any more.
     if (this.handBack.signal.aborted) throw new Abandoned('handed back at shutdown');
-    if (lost.signal.aborted) throw new Abandoned('lost');
-    this.reply(job, outcome);
+    if (running.lost) throw new Abandoned('lost');
+    this.reply(jobId, data.replyTo, outcome);
     return outcome;
   }
 
-  private outcomeOf(jobId: string, data: CallbackJobData, signal: AbortSignal): Promise<FetchOutcome> {
+  private outcomeOf(jobId: string, data: CallbackJobData, stop: AbortSignal): Promise<FetchOutcome> {
     if (this.cancels.has(jobId)) {
       return Promise.resolve(failure('cancelled', 'the fetch was cancelled'));
     }
@@ -303,9 +320,8 @@ export class CallbackWorker {
     if (late >= 0) {
       return Promise.resolve(failure('timeout', `the deadline had passed ${late} ms before a worker took the job`));
     }
-    const stop = AbortSignal.any([signal, this.handBack.signal]);
-    const progressTo = progressChannel(data.replyTo);
-    const onAttempt = (attempts: number): void => this.progress(progressTo, { jobId, attempts });
+    if (this.handBack.signal.aborted) return Promise.resolve(failure('cancelled', 'the worker is stopping'));
+    const onAttempt = (attempts: number): void => this.progress(jobId, data.replyTo, attempts);
     const running = executeFetch(data.spec, { ...this.env, onAttempt }, stop);
     this.inFlight.add(running);
     void running.then(() => this.inFlight.delete(running));
@@ -313,20 +329,35 @@ export class CallbackWorker {
   }
 
   /** Tells the waiting process how many attempts the fetch has made; best effort. */
-  private progress(channel: string, message: ProgressMessage): void {
+  private progress(jobId: string, replyTo: string, attempts: number): void {
+    const local = localWaiters.get(replyTo);
+    if (local !== undefined) {
+      local.progress(jobId, attempts);
+      return;
+    }
     if (!this.commands.ready) return; // not queued for later: it would arrive too late to matter
+    const message: ProgressMessage = { jobId, attempts };
     this.commands.client
-      .publish(channel, JSON.stringify(message))
-      .catch((error: unknown) => this.logger.debug({ err: error, jobId: message.jobId, call: callOf(message.jobId) }, 'callback progress not sent'));
+      .publish(progressChannel(replyTo), JSON.stringify(message))
+      .catch((error: unknown) => this.logger.debug({ err: error, jobId, call: callOf(jobId) }, 'callback progress not sent'));
   }
 
-  private reply(job: Job<CallbackJobData, FetchOutcome>, outcome: FetchOutcome): void {
-    const data: unknown = job.data;
-    if (job.id === undefined || !isCallbackJobData(data)) return;
-    const message: ReplyMessage = { jobId: job.id, outcome };
+  /** Hands the outcome to a waiting side of this process, else publishes it on its reply channel. */
+  private reply(jobId: string, replyTo: string, outcome: FetchOutcome): void {
+    const local = localWaiters.get(replyTo);
+    if (local !== undefined) {
+      // The waiter's trouble is not the job's: the outcome stays stored for its look-up.
+      try {
+        local.reply(jobId, outcome);
+      } catch (error) {
+        this.logger.debug({ err: error, jobId, call: callOf(jobId) }, 'callback reply not handed over');
+      }
+      return;
+    }
+    const message: ReplyMessage = { jobId, outcome };
     // A reply that does not get through is found by the waiter's look-up.
     this.commands.client
-      .publish(data.replyTo, JSON.stringify(message))
-      .catch((error: unknown) => this.logger.debug({ err: error, jobId: job.id, call: callOf(job.id) }, 'callback reply not sent'));
+      .publish(replyTo, JSON.stringify(message))
+      .catch((error: unknown) => this.logger.debug({ err: error, jobId, call: callOf(jobId) }, 'callback reply not sent'));
   }
 }

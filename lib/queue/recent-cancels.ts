@@ -1,6 +1,6 @@
 // Cancel requests a worker has heard, kept until their deadline. A request can arrive
-// just before the job is handed to the processor, when BullMQ's cancelJob cannot find it
-// yet; the processor checks here first.
+// before the processor has the job (it then finds no running fetch to abort); the
+// processor checks here first.
 export class RecentCancels {
   private readonly until = new Map<string, number>();
   private addsSinceSweep = 0;

@@ -19,8 +19,8 @@ class DeafQueue extends CallbackQueue {
     });
   }
 
-  protected override handleReply(message: string): void {
-    this.dropped.push(message);
+  protected override receiveReply(jobId: string): void {
+    this.dropped.push(jobId);
     this.onDrop?.();
   }
 }
