@@ -131,8 +131,6 @@ export function attempt(options: AttemptOptions): Promise<AttemptResult> {
     const visited = new Set<string>();
     /** The requests of this attempt (one per hop) and their answers once they come. */
     const exchanges: { readonly request: http.ClientRequest; response?: http.IncomingMessage }[] = [];
-    /** Decompressing streams, destroyed with their answer when the attempt settles first. */
-    const decoders: Readable[] = [];
     let settled = false;
     const budgetMs = Math.max(1, deadline - now());
 
@@ -148,7 +146,6 @@ export function attempt(options: AttemptOptions): Promise<AttemptResult> {
         if (response === undefined) sent.destroy();
         else if (!response.complete) response.destroy();
       }
-      for (const decoder of decoders) if (!decoder.readableEnded) decoder.destroy();
     };
     const onAbort = (): void => finish(CANCELLED);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -171,10 +168,7 @@ export function attempt(options: AttemptOptions): Promise<AttemptResult> {
       let received = 0;
       const body = decodedBody(response);
       let empty = true;
-      if (body !== response) {
-        decoders.push(body);
-        response.once('data', () => (empty = false));
-      }
+      if (body !== response) response.once('data', () => (empty = false));
       body.on('data', (chunk: Buffer) => {
         received += chunk.length;
         if (received > maxBytes) finish(tooLarge(maxBytes));
