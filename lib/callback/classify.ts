@@ -1,5 +1,4 @@
-// Turns what an HTTP attempt throws (node's http client here, got for media downloads) into a
-// FetchFailure, and says whether trying again could help.
+// Turns what got throws into a FetchFailure, and says whether trying again could help.
 import type { FetchFailure } from '../flow/ports.js';
 import { PolicyRefusal } from './url-policy.js';
 
