@@ -55,7 +55,7 @@ export type Claim =
 type Command = readonly (string | number)[];
 
 // KEYS[1] the call's hash. ARGV: this instance, the alive-key prefix, the document-key
-// prefix, ALIVE_MS. The alive and document keys are derived here: under a hash-tagged
+// prefix, ALIVE_MS, an owner known to be dead (or ''). The alive and document keys are derived here: under a hash-tagged
 // QUEUE_PREFIX they share the call's slot, as every key of the engine does. The claimer is
 // marked alive first, so that a second claimer sees the call as taken.
 const CLAIM = `
@@ -67,7 +67,7 @@ if not state then
   return {'none'}
 end
 local owner = redis.call('HGET', KEYS[1], 'owner')
-if owner and owner ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. owner) == 1 then return {'busy', owner} end
+if owner and owner ~= ARGV[1] and owner ~= ARGV[5] and redis.call('EXISTS', ARGV[2] .. owner) == 1 then return {'busy', owner} end
 redis.call('HSET', KEYS[1], 'owner', ARGV[1])
 local ok, decoded = pcall(cjson.decode, state)
 local document = false
@@ -76,6 +76,14 @@ if ok and type(decoded) == 'table' and type(decoded.document) == 'string' then
 end
 return {'claimed', state, document, redis.call('HGET', KEYS[1], 'playback'), redis.call('HGET', KEYS[1], 'dial')}
 `;
+
+/** How long a look at Redis's client list is reused. */
+const CONNECTED_CACHE_MS = 500;
+
+/** The name of a process's call-state connection, by which others see it alive. */
+function connectionNameOf(prefix: string, instance: string): string {
+  return `${prefix}:engine:${instance}`;
+}
 
 const documentHashes = new WeakMap<FlowDocument, string>();
 
@@ -97,6 +105,7 @@ export class CallStates {
   /** Documents written lately: hash → when (epoch ms); written again after half the TTL. */
   private readonly documents = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly connectedCache = new Map<string, { readonly at: number; readonly connected: boolean }>();
   private refusedLogged = false;
 
   constructor(options: CallStatesOptions) {
@@ -105,7 +114,7 @@ export class CallStates {
     const { log } = options;
     this.backlog = new RedisBacklog<Command>({
       connection: options.connection,
-      connectionName: `${options.prefix}:call-state`,
+      connectionName: connectionNameOf(options.prefix, this.instance),
       maxItems: MAX_BACKLOG,
       batchSize: BATCH,
       log,
@@ -210,18 +219,19 @@ export class CallStates {
    */
   async claim(channel: string, timeoutMs: number): Promise<Claim> {
     const signal = AbortSignal.timeout(timeoutMs);
-    let reply: unknown;
+    let reply: unknown[];
     try {
       // The connection queues nothing itself: right after start-up, wait for it.
       if (this.client.status !== 'ready') await once(this.client, 'ready', { signal });
-      const running = this.client.eval(CLAIM, 1, this.callKey(channel), this.instance, this.aliveKey(''), this.documentKey(''), ALIVE_MS);
-      reply = await Promise.race([running, once(signal, 'abort').then(() => Promise.reject(signal.reason))]);
+      reply = await this.runClaim(channel, '', signal);
+      // A killed process's alive key outlives it by up to ALIVE_MS, but its connection
+      // to Redis closed with it: then its calls are taken at once.
+      if (reply[0] === 'busy' && !(await this.connected(String(reply[1]), signal))) reply = await this.runClaim(channel, String(reply[1]), signal);
     } catch (error) {
       const why = signal.aborted ? `Redis did not answer within ${timeoutMs} ms` : messageOf(error);
       throw new CallStateUnavailableError(`cannot read the call's saved state: ${why}`, { cause: error });
     }
-    if (!Array.isArray(reply)) throw new CallStateUnavailableError('unexpected answer from Redis');
-    const [kind, first, second, playback, dial] = reply as unknown[];
+    const [kind, first, second, playback, dial] = reply;
     if (kind === 'none') return { kind: 'none' };
     if (kind === 'leg') return { kind: 'leg', caller: String(first) };
     if (kind === 'busy') return { kind: 'busy', owner: String(first) };
@@ -235,6 +245,34 @@ export class CallStates {
     if (typeof second !== 'string') return { kind: 'unusable', reason: 'the document it was running is no longer kept' };
     const bridged = typeof dial === 'string' ? decodeSavedDial(dial) : undefined;
     return { kind: 'resume', saved, document: second, ...(typeof playback === 'string' ? { playback } : {}), ...(bridged === undefined ? {} : { dial: bridged }) };
+  }
+
+  /** The claim script; `dead` names an owner known to be gone, whose alive key is ignored. */
+  private async runClaim(channel: string, dead: string, signal: AbortSignal): Promise<unknown[]> {
+    const running = this.client.eval(CLAIM, 1, this.callKey(channel), this.instance, this.aliveKey(''), this.documentKey(''), ALIVE_MS, dead);
+    const reply = await Promise.race([running, once(signal, 'abort').then(() => Promise.reject(signal.reason))]);
+    if (!Array.isArray(reply)) throw new CallStateUnavailableError('unexpected answer from Redis');
+    return reply as unknown[];
+  }
+
+  /**
+   * Whether the process `instance` still has its connection to Redis (named after it).
+   * When Redis does not say (CLIENT refused by an ACL), it is taken for connected: its
+   * alive key then decides.
+   */
+  private async connected(instance: string, signal: AbortSignal): Promise<boolean> {
+    const name = connectionNameOf(this.prefix, instance);
+    const cached = this.connectedCache.get(name);
+    if (cached !== undefined && Date.now() - cached.at < CONNECTED_CACHE_MS) return cached.connected;
+    let connected = true;
+    try {
+      const list = await Promise.race([this.client.client('LIST'), once(signal, 'abort').then(() => Promise.reject(signal.reason))]);
+      connected = typeof list !== 'string' || list.includes(` name=${name} `);
+    } catch (error) {
+      if (signal.aborted) throw error;
+    }
+    this.connectedCache.set(name, { at: Date.now(), connected });
+    return connected;
   }
 
   /** Resolves once the saves so far are in Redis (false if not within `withinMs`). */

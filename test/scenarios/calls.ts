@@ -576,7 +576,7 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
   describe('restart without losing a call: the engine killed (kill -9) and started again', function () {
     const world = new World();
     traceCalls(world);
-    const restarts: number[] = [];
+    const restarts: string[] = [];
     // An engine process starts in 2–3 s (tsx), and a long speech is said twice.
     this.timeout(60_000);
 
@@ -623,7 +623,7 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
     });
 
     after(async function () {
-      if (restarts.length > 0) process.stderr.write(`      engine started again → caller hears audio: ${restarts.map((ms) => `${ms} ms`).join(', ')}\n`);
+      if (restarts.length > 0) process.stderr.write(`      engine started again → caller hears audio: ${restarts.join('; ')}\n`);
       await world.close();
     });
 
@@ -637,8 +637,9 @@ export function callScenarios(startLine: () => Promise<PhoneLine>): void {
       const heardBefore = call.heard().length;
       const restarted = Date.now();
       await world.startEngineAfter(child, labels);
+      const connected = Date.now() - restarted;
       await call.untilStarted(heardBefore + 1);
-      restarts.push(Date.now() - restarted);
+      restarts.push(`${Date.now() - restarted} ms (connected to ARI after ${connected} ms)`);
       return call;
     }
 
