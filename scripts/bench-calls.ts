@@ -4,9 +4,13 @@
 // local HTTP server through the queue (a worker in this process), and hangs up. The fake
 // Asterisk fetches the /media URLs from this process's http role as Asterisk would.
 // Prints calls per second, p50/p99 from StasisStart to the answer request and to the
-// hang-up request, and heap per live call.
+// hang-up request, heap per live call, and the CPU each process spent while the calls
+// arrived (from placing the first to the last play request).
 //
-//   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000] [--max-connections 50]
+//   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000] [--max-connections 50] [--cpu-prof DIR]
+//
+// --cpu-prof DIR writes engine.cpuprofile and fake-asterisk.cpuprofile there, each covering
+// that same stretch (open them in Chrome DevTools, or summarise them with a script).
 //
 // Calls arrive at --rate per second (0: all at once) and play for --play-ms, long enough
 // by default for all of them to be live together when the heap is measured.
@@ -18,6 +22,8 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startHttpRole } from '../app/roles/http.js';
@@ -36,11 +42,14 @@ import { pcmWav, tone } from '../test/support/wav.js';
 const APP = 'opentact-bench';
 const DID = '15551280001';
 
-type ToFake = { readonly type: 'place'; readonly count: number; readonly rate: number } | { readonly type: 'plays'; readonly count: number } | { readonly type: 'stats' };
+type ToFake =
+  | { readonly type: 'place'; readonly count: number; readonly rate: number; readonly profileDir?: string }
+  | { readonly type: 'plays'; readonly count: number }
+  | { readonly type: 'stats' };
 type FromFake =
   | { readonly type: 'ready'; readonly url: string; readonly username: string; readonly password: string }
   | { readonly type: 'placed' }
-  | { readonly type: 'plays' }
+  | { readonly type: 'plays'; readonly cpuMs: number }
   | {
       readonly type: 'stats';
       readonly answerMs: number[];
@@ -61,9 +70,11 @@ async function fakeChild(playMs: number): Promise<void> {
     process.send?.(message);
   };
   const channelIds: string[] = [];
+  let measurement: Measurement | undefined;
   process.on('message', (message: ToFake) => {
     void (async () => {
       if (message.type === 'place') {
+        measurement = await Measurement.open(message.profileDir === undefined ? undefined : join(message.profileDir, 'fake-asterisk.cpuprofile'));
         // Calls arrive at `rate` per second (all at once when 0), in 10 ms batches.
         const placing: Promise<{ id: string }>[] = [];
         const begin = performance.now();
@@ -82,7 +93,7 @@ async function fakeChild(playMs: number): Promise<void> {
           (r) => r.method === 'POST' && r.path.endsWith('/play') && ++seen >= message.count,
           600_000,
         );
-        send({ type: 'plays' });
+        send({ type: 'plays', cpuMs: (await measurement?.close()) ?? NaN });
       } else {
         const failedFetches = fake.mediaFetches.filter((f) => f.status !== 200).length;
         send({ type: 'stats', ...stats(fake, channelIds), mediaFetches: fake.mediaFetches.length, failedFetches });
@@ -133,6 +144,35 @@ function parseAsteriskTime(text: string): number {
   return Date.parse(text.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
 }
 
+/** CPU time over a stretch of the run, and optionally a CPU profile of it (inspector). */
+class Measurement {
+  private constructor(
+    private readonly cpu: NodeJS.CpuUsage,
+    private readonly profile?: { readonly session: Session; readonly file: string },
+  ) {}
+
+  static async open(profileFile?: string): Promise<Measurement> {
+    if (profileFile === undefined) return new Measurement(process.cpuUsage());
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await session.post('Profiler.start');
+    return new Measurement(process.cpuUsage(), { session, file: profileFile });
+  }
+
+  /** The CPU milliseconds (user + system) spent since open; writes the profile. */
+  async close(): Promise<number> {
+    const used = process.cpuUsage(this.cpu);
+    if (this.profile !== undefined) {
+      const { profile } = await this.profile.session.post('Profiler.stop');
+      await writeFile(this.profile.file, JSON.stringify(profile));
+      this.profile.session.disconnect();
+    }
+    return (used.user + used.system) / 1000;
+  }
+}
+
 // ---- the engine (this process) --------------------------------------------------------------
 
 function percentile(values: readonly number[], p: number): number {
@@ -165,6 +205,7 @@ async function main(): Promise<void> {
       'play-ms': { type: 'string', default: '6000' },
       rate: { type: 'string', default: '250' },
       'max-connections': { type: 'string', default: '50' },
+      'cpu-prof': { type: 'string' },
       'fake-child': { type: 'boolean', default: false },
     },
   });
@@ -235,9 +276,14 @@ async function main(): Promise<void> {
 
   gc();
   const baseline = process.memoryUsage().heapUsed;
+  const profileDir = values['cpu-prof'];
   const started = performance.now();
-  await ask(child, { type: 'place', count: calls, rate }, 'placed');
-  await ask(child, { type: 'plays', count: calls }, 'plays');
+  const measurement = await Measurement.open(profileDir === undefined ? undefined : join(profileDir, 'engine.cpuprofile'));
+  await ask(child, { type: 'place', count: calls, rate, ...(profileDir === undefined ? {} : { profileDir }) }, 'placed');
+  const plays = await ask(child, { type: 'plays', count: calls }, 'plays');
+  const windowMs = performance.now() - started;
+  const engineCpuMs = await measurement.close();
+  const fakeCpuMs = plays.type === 'plays' ? plays.cpuMs : NaN;
   gc();
   const live = role.app.liveCalls;
   const peak = live;
@@ -253,6 +299,7 @@ async function main(): Promise<void> {
     `throughput: ${(completed / ((result.lastHangup - result.firstStart) / 1000)).toFixed(0)} calls/s (first StasisStart to last hang-up; wall ${elapsedMs.toFixed(0)} ms)`,
     `StasisStart → answer: p50 ${percentile(result.answerMs, 50)} ms, p99 ${percentile(result.answerMs, 99)} ms, max ${percentile(result.answerMs, 100)} ms`,
     `StasisStart → hang-up: p50 ${percentile(result.hangupMs, 50)} ms, p99 ${percentile(result.hangupMs, 99)} ms`,
+    `cpu while the calls arrived (${windowMs.toFixed(0)} ms, placing the first call to the last play request): engine ${engineCpuMs.toFixed(0)} ms, fake Asterisk ${fakeCpuMs.toFixed(0)} ms`,
     `heap per live call: ${(heapPerCall / 1024).toFixed(1)} KB (${live} live${(globalThis as { gc?: unknown }).gc ? ', after gc' : ', no --expose-gc: not collected'})`,
     `media: ${store.size} bytes stored; the fake Asterisk fetched /media ${result.mediaFetches} times (${result.failedFetches} failed); the customer server served the prompt ${server.requests.filter((r) => r.url === '/hello.wav').length} times`,
   ];
