@@ -1,8 +1,7 @@
 // The ARI connection: loads the API with ari-client, opens the application's event
 // WebSocket, and keeps it open: when Asterisk restarts or the socket drops it reconnects
 // forever, with capped, jittered exponential backoff. Each state change is logged once.
-import http from 'node:http';
-import https from 'node:https';
+// The REST requests go through our own HTTP client (http-client.ts).
 import client, { type Client } from 'ari-client';
 import type { Logger } from '../flow/ports.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -10,6 +9,7 @@ import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.j
 import { disownReconnect, onEveryEvent, socketOf, type ClientSocket } from './client-internals.js';
 import { AriRequestError } from './errors.js';
 import { parseEvent, type AriEvent } from './events.js';
+import { AriHttp } from './http-client.js';
 import { ClientRest, type AriRest } from './rest.js';
 import { withoutSwaggerNotice } from './swagger-notice.js';
 import { timed } from './timed.js';
@@ -17,21 +17,12 @@ import { timed } from './timed.js';
 export type ConnectionState = 'connecting' | 'connected' | 'stopped';
 
 /**
- * Connections to Asterisk's HTTP server at once. Asterisk serves at most `sessionlimit`
- * (http.conf, default 100) and refuses the rest; past this many, requests wait for a free
- * connection. ari-client's HTTP layer takes no agent, so the cap is set on Node's global
- * agents (it applies per origin: the ARI host is the one this process talks to through
- * them; callbacks have agents of their own). Raise it (ARI_MAX_CONNECTIONS) together with
- * `sessionlimit`: under a burst of new calls, requests queued behind the cap dominate the
- * time from StasisStart to answer.
+ * REST connections to Asterisk's HTTP server at once (kept open between requests).
+ * Asterisk serves at most `sessionlimit` (http.conf, default 100) and refuses the rest;
+ * past this many, requests wait for a free connection. Raise it (ARI_MAX_CONNECTIONS)
+ * together with `sessionlimit`.
  */
 export const ARI_MAX_SOCKETS = 50;
-
-function capGlobalAgents(maxSockets: number): void {
-  for (const agent of [http.globalAgent, https.globalAgent]) {
-    if (agent.maxSockets === Infinity) agent.maxSockets = maxSockets;
-  }
-}
 
 export interface AriConnectionOptions {
   /** `http(s)://host:port` */
@@ -63,6 +54,8 @@ export class AriConnection {
   readonly rest: AriRest;
   private readonly clientRest: ClientRest;
   private client: Client | undefined;
+  /** Made when the API first loads: requests before that fail as not connected. */
+  private http: AriHttp | undefined;
   private socket: ClientSocket | undefined;
   private current: ConnectionState = 'connecting';
   private stopped = false;
@@ -76,7 +69,7 @@ export class AriConnection {
     private readonly options: AriConnectionOptions,
     private readonly log: Logger,
   ) {
-    this.clientRest = new ClientRest(() => this.client, options.requestTimeoutMs, options.metrics);
+    this.clientRest = new ClientRest(() => this.http, options.metrics);
     this.rest = this.clientRest;
   }
 
@@ -118,7 +111,6 @@ export class AriConnection {
   start(listener: ConnectionListener): void {
     if (this.running) return;
     this.listener = listener;
-    capGlobalAgents(this.options.maxSockets ?? ARI_MAX_SOCKETS);
     this.log.info({ url: this.options.url, app: this.options.app }, 'connecting to ARI');
     this.running = this.loop();
   }
@@ -131,6 +123,7 @@ export class AriConnection {
     this.cancelWait?.();
     if (this.client && this.socket) this.client.stop();
     await this.running;
+    this.http?.close();
     this.log.info({}, 'ARI connection closed');
   }
 
@@ -169,7 +162,7 @@ export class AriConnection {
 
   /** Loads the API (first time only) and opens the socket; resolves with its close. */
   private async open(): Promise<{ closed: Promise<string> }> {
-    const { url, username, password, requestTimeoutMs } = this.options;
+    const { url, username, password, requestTimeoutMs, maxSockets = ARI_MAX_SOCKETS } = this.options;
     if (this.client === undefined) {
       // Loading the API is a dozen requests (resources.json and each listing). The notice
       // swagger-client prints on stdout is silenced until the load settles, even a late one.
@@ -179,6 +172,7 @@ export class AriConnection {
       if (this.stopped) throw new SocketClosed('stopped');
       onEveryEvent(loaded, (raw) => this.receive(raw));
       this.client = loaded;
+      this.http = new AriHttp({ url, username, password, timeoutMs: requestTimeoutMs, maxSockets });
     }
     return this.openSocket(this.client);
   }

@@ -1,9 +1,8 @@
 // The ARI REST operations the engine uses, each with a time-out and classified errors.
-import type { Client } from 'ari-client';
 import { Metrics } from '../metrics/metrics.js';
 import { AriNotConnectedError, AriNotFoundError, AriTimeoutError } from './errors.js';
 import { parseChannel, type ChannelSnapshot } from './events.js';
-import { timed } from './timed.js';
+import type { AriHttp, AriMethod, AriQuery } from './http-client.js';
 
 export interface AriRest {
   answer(channelId: string): Promise<void>;
@@ -62,13 +61,15 @@ export interface RecordRequest {
   readonly beep: boolean;
 }
 
-/** AriRest over whichever ari-client Client is current (none before the first connection). */
+/**
+ * AriRest over our own HTTP client (http-client.ts), there once the connection has loaded
+ * the API the first time: before that every request fails with AriNotConnectedError.
+ */
 export class ClientRest implements AriRest {
   private pending = 0;
 
   constructor(
-    private readonly client: () => Client | undefined,
-    private readonly timeoutMs: number,
+    private readonly http: () => AriHttp | undefined,
     private readonly metrics?: Metrics,
   ) {}
 
@@ -77,126 +78,96 @@ export class ClientRest implements AriRest {
     return this.pending;
   }
 
-  answer(channelId: string): Promise<void> {
-    return this.run('answer', `answer channel ${channelId}`, (c) => c.channels.answer({ channelId }));
+  async answer(channelId: string): Promise<void> {
+    await this.send('answer', `answer channel ${channelId}`, 'POST', `/channels/${seg(channelId)}/answer`);
   }
 
   async play(channelId: string, media: string, playbackId: string): Promise<void> {
-    await this.run('play', `play ${media} on channel ${channelId}`, (c) => c.channels.play({ channelId, media, playbackId }));
+    await this.send('play', `play ${media} on channel ${channelId}`, 'POST', `/channels/${seg(channelId)}/play`, { media, playbackId });
   }
 
   async stopPlayback(playbackId: string): Promise<void> {
-    try {
-      await this.run('stop_playback', `stop playback ${playbackId}`, (c) => c.playbacks.stop({ playbackId }));
-    } catch (error) {
-      if (!(error instanceof AriNotFoundError)) throw error;
-    }
+    await absentIsFine(this.send('stop_playback', `stop playback ${playbackId}`, 'DELETE', `/playbacks/${seg(playbackId)}`));
   }
 
   async playbackExists(playbackId: string): Promise<boolean> {
-    try {
-      await this.run('get_playback', `get playback ${playbackId}`, (c) => c.playbacks.get({ playbackId }));
-      return true;
-    } catch (error) {
-      if (error instanceof AriNotFoundError) return false;
-      throw error;
-    }
+    return exists(this.send('get_playback', `get playback ${playbackId}`, 'GET', `/playbacks/${seg(playbackId)}`));
   }
 
   async record(channelId: string, request: RecordRequest): Promise<void> {
     const { name, format, maxDurationSeconds, terminateOn, ifExists, beep } = request;
-    await this.run('record', `record channel ${channelId} as ${name}`, (c) =>
-      c.channels.record({ channelId, name, format, maxDurationSeconds, terminateOn, ifExists, beep }),
-    );
+    const query = { name, format, maxDurationSeconds, terminateOn, ifExists, beep };
+    await this.send('record', `record channel ${channelId} as ${name}`, 'POST', `/channels/${seg(channelId)}/record`, query);
   }
 
   async stopRecording(name: string): Promise<void> {
-    try {
-      await this.run('stop_recording', `stop recording ${name}`, (c) => c.recordings.stop({ recordingName: name }));
-    } catch (error) {
-      if (!(error instanceof AriNotFoundError)) throw error;
-    }
+    await absentIsFine(this.send('stop_recording', `stop recording ${name}`, 'POST', `/recordings/live/${seg(name)}/stop`));
   }
 
   async storedRecordingExists(name: string): Promise<boolean> {
-    try {
-      await this.run('get_stored_recording', `get stored recording ${name}`, (c) => c.recordings.getStored({ recordingName: name }));
-      return true;
-    } catch (error) {
-      if (error instanceof AriNotFoundError) return false;
-      throw error;
-    }
+    return exists(this.send('get_stored_recording', `get stored recording ${name}`, 'GET', `/recordings/stored/${seg(name)}`));
   }
 
   async getChannel(channelId: string): Promise<ChannelSnapshot | undefined> {
-    try {
-      const channel: unknown = await this.run('get_channel', `get channel ${channelId}`, (c) => c.channels.get({ channelId }));
-      return parseChannel(channel);
-    } catch (error) {
-      if (error instanceof AriNotFoundError) return undefined;
-      throw error;
-    }
+    const channel = await absentIsFine(this.send('get_channel', `get channel ${channelId}`, 'GET', `/channels/${seg(channelId)}`));
+    return channel === undefined ? undefined : parseChannel(channel);
   }
 
-  hangup(channelId: string, reasonCode: number): Promise<void> {
-    // reason_code (Asterisk 16.29+/18.15+) is not in @types/ari-client; the API listing has it.
-    const params: { channelId: string; reason_code: string } = { channelId, reason_code: String(reasonCode) };
-    return this.run('hangup', `hang up channel ${channelId}`, (c) => c.channels.hangup(params));
+  async hangup(channelId: string, reasonCode: number): Promise<void> {
+    // reason_code: a Q.850 cause (Asterisk 16.29+/18.15+).
+    await this.send('hangup', `hang up channel ${channelId}`, 'DELETE', `/channels/${seg(channelId)}`, { reason_code: reasonCode });
   }
 
   async applicationChannels(app: string): Promise<string[]> {
-    const application = await this.run('get_application', `get application ${app}`, (c) => c.applications.get({ applicationName: app }));
-    return Array.isArray(application.channel_ids) ? application.channel_ids.filter((id) => typeof id === 'string') : [];
+    const application = await this.send('get_application', `get application ${app}`, 'GET', `/applications/${seg(app)}`);
+    const ids = typeof application === 'object' && application !== null && 'channel_ids' in application ? application.channel_ids : undefined;
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
   }
 
   async bridgeChannels(bridgeId: string): Promise<string[] | undefined> {
-    try {
-      const bridge = await this.run('get_bridge', `get bridge ${bridgeId}`, (c) => c.bridges.get({ bridgeId }));
-      return Array.isArray(bridge.channels) ? bridge.channels.filter((id) => typeof id === 'string') : [];
-    } catch (error) {
-      if (error instanceof AriNotFoundError) return undefined;
-      throw error;
-    }
+    const bridge = await absentIsFine(this.send('get_bridge', `get bridge ${bridgeId}`, 'GET', `/bridges/${seg(bridgeId)}`));
+    if (bridge === undefined) return undefined;
+    const ids = typeof bridge === 'object' && bridge !== null && 'channels' in bridge ? bridge.channels : undefined;
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
   }
 
   async listChannels(): Promise<ChannelSnapshot[]> {
-    const channels: unknown = await this.run('list_channels', 'list channels', (c) => c.channels.list());
+    const channels = await this.send('list_channels', 'list channels', 'GET', '/channels');
     return Array.isArray(channels) ? channels.map(parseChannel).filter((channel) => channel !== undefined) : [];
   }
 
   async originate(request: OriginateRequest): Promise<void> {
     const { channelId, endpoint, app, appArgs, callerId, timeoutSeconds } = request;
-    const params = { endpoint, app, appArgs, channelId, timeout: timeoutSeconds, ...(callerId === undefined ? {} : { callerId }) };
-    await this.run('originate', `originate ${endpoint} as ${channelId}`, (c) => c.channels.originate(params));
+    const query = { endpoint, app, appArgs, channelId, timeout: timeoutSeconds, callerId };
+    await this.send('originate', `originate ${endpoint} as ${channelId}`, 'POST', '/channels', query);
   }
 
-  ring(channelId: string, on: boolean): Promise<void> {
-    return on
-      ? this.run('ring', `ring channel ${channelId}`, (c) => c.channels.ring({ channelId }))
-      : this.run('ring_stop', `stop ringing channel ${channelId}`, (c) => c.channels.ringStop({ channelId }));
+  async ring(channelId: string, on: boolean): Promise<void> {
+    if (on) await this.send('ring', `ring channel ${channelId}`, 'POST', `/channels/${seg(channelId)}/ring`);
+    else await this.send('ring_stop', `stop ringing channel ${channelId}`, 'DELETE', `/channels/${seg(channelId)}/ring`);
   }
 
   async createBridge(bridgeId: string): Promise<void> {
-    await this.run('create_bridge', `create bridge ${bridgeId}`, (c) => c.bridges.createWithId({ bridgeId, type: 'mixing' }));
+    await this.send('create_bridge', `create bridge ${bridgeId}`, 'POST', `/bridges/${seg(bridgeId)}`, { type: 'mixing' });
   }
 
-  addToBridge(bridgeId: string, channelIds: readonly string[]): Promise<void> {
-    return this.run('add_to_bridge', `add ${channelIds.join(',')} to bridge ${bridgeId}`, (c) => c.bridges.addChannel({ bridgeId, channel: [...channelIds] }));
+  async addToBridge(bridgeId: string, channelIds: readonly string[]): Promise<void> {
+    const operation = `add ${channelIds.join(',')} to bridge ${bridgeId}`;
+    await this.send('add_to_bridge', operation, 'POST', `/bridges/${seg(bridgeId)}/addChannel`, { channel: channelIds });
   }
 
   async destroyBridge(bridgeId: string): Promise<void> {
-    try {
-      await this.run('destroy_bridge', `destroy bridge ${bridgeId}`, (c) => c.bridges.destroy({ bridgeId }));
-    } catch (error) {
-      if (!(error instanceof AriNotFoundError)) throw error;
-    }
+    await absentIsFine(this.send('destroy_bridge', `destroy bridge ${bridgeId}`, 'DELETE', `/bridges/${seg(bridgeId)}`));
   }
 
-  /** `kind` names the operation in metrics (a bounded label); `operation` describes it in errors. */
-  private run<T>(kind: AriOperation, operation: string, request: (client: Client) => PromiseLike<T>): Promise<T> {
+  /**
+   * One request; `kind` names it in metrics (a bounded label), `operation` describes it in
+   * errors. Resolves with Asterisk's JSON answer (undefined when it had none).
+   */
+  private send(kind: AriOperation, operation: string, method: AriMethod, path: string, query?: AriQuery): Promise<unknown> {
     const started = performance.now();
-    const client = this.client();
-    if (client === undefined) {
+    const http = this.http();
+    if (http === undefined) {
       this.metrics?.ariRequestDuration.observe({ operation: kind, outcome: 'not_connected' }, 0);
       return Promise.reject(new AriNotConnectedError(operation));
     }
@@ -207,7 +178,7 @@ export class ClientRest implements AriRest {
       this.metrics?.ariRequestsInFlight.dec();
       this.metrics?.ariRequestDuration.observe({ operation: kind, outcome }, Metrics.secondsSince(started));
     };
-    return timed(operation, this.timeoutMs, () => request(client)).then(
+    return http.send(operation, method, path, query).then(
       (value) => {
         settled('ok');
         return value;
@@ -217,6 +188,32 @@ export class ClientRest implements AriRest {
         throw error;
       },
     );
+  }
+}
+
+/** A path segment. */
+function seg(id: string): string {
+  return encodeURIComponent(id);
+}
+
+/** The answer, or undefined for a 404 (the thing was already gone). */
+async function absentIsFine(request: Promise<unknown>): Promise<unknown> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof AriNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** Whether the GET found it (404: it is not there). */
+async function exists(request: Promise<unknown>): Promise<boolean> {
+  try {
+    await request;
+    return true;
+  } catch (error) {
+    if (error instanceof AriNotFoundError) return false;
+    throw error;
   }
 }
 

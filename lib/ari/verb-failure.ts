@@ -8,11 +8,10 @@ export const ARI_TIMEOUT_REASON = 'Asterisk did not answer in time';
 export const ARI_UNAVAILABLE_REASON = 'Asterisk refused the request';
 
 /**
- * `ari_timeout` when Asterisk did not answer within ARI_REQUEST_TIMEOUT_MS (a connection
- * refused or reset shows as this too: ari-client's HTTP layer never reports those);
- * `ari_unavailable` when it answered with an error (ari-client keeps the message, not the
- * status, so a 5xx cannot be told from a 4xx) or the engine has no ARI connection.
- * A 404 for a channel that is gone is not a failure: callers end the call first.
+ * `ari_timeout` when Asterisk did not answer within ARI_REQUEST_TIMEOUT_MS;
+ * `ari_unavailable` when it answered with an error, refused or reset the connection, or
+ * the engine has no ARI connection. A 404 for a channel that is gone is not a failure:
+ * callers end the call first.
  */
 export function ariVerbFailure(error: AriRequestError): VerbFailure {
   if (error instanceof AriTimeoutError) return new VerbFailure('ari_timeout', ARI_TIMEOUT_REASON, { cause: error });

@@ -1,0 +1,152 @@
+// ARI REST requests over node:http with a keep-alive agent of our own: what ClientRest
+// sends. ari-client sends each request through swagger-client 2 and its HTTP layer, which
+// build a model of the operation, its parameters and its answer on every call; under a
+// burst of calls that work, not Asterisk, was the wait between StasisStart and the answer.
+// ari-client keeps the events WebSocket and loads the API (see connection.ts).
+import http from 'node:http';
+import https from 'node:https';
+import { AriNotFoundError, AriRequestError, AriTimeoutError } from './errors.js';
+
+export interface AriHttpOptions {
+  /** `http(s)://host:port`, as for ari-client; requests go to `<url>/ari/…`. */
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  /** Each request, from its start to the end of Asterisk's answer. */
+  readonly timeoutMs: number;
+  /** Connections to Asterisk at once; more requests wait for a free one. */
+  readonly maxSockets: number;
+}
+
+export type AriMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Query parameters as ARI takes them: lists comma-separated, undefined ones left out. */
+export type AriQuery = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
+
+/**
+ * Asterisk's answers are small JSON documents (a channel, an application's channel ids);
+ * a larger one is refused rather than buffered.
+ */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * An idle connection is closed after this long, before the server closes it (Asterisk's
+ * `session_keep_alive`, http.conf, defaults to 15 s): a request sent on a connection the
+ * server is closing fails. Node's own global agent uses the same 5 s.
+ */
+const IDLE_SOCKET_MS = 5000;
+
+export class AriHttp {
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+  /** Where requests go: the host, its port, and the path `/ari` is under. */
+  private readonly target: { readonly hostname: string; readonly port: string; readonly base: string };
+  private readonly headers: Readonly<Record<string, string>>;
+
+  constructor(private readonly options: AriHttpOptions) {
+    const url = new URL(options.url);
+    const secure = url.protocol === 'https:';
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo', timeout: IDLE_SOCKET_MS } as const;
+    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.request = secure ? https.request : http.request;
+    // `[::1]` → `::1`: http.request takes the address itself.
+    this.target = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, base: `${url.pathname.replace(/\/+$/, '')}/ari` };
+    const credentials = Buffer.from(`${options.username}:${options.password}`, 'utf8').toString('base64');
+    this.headers = { authorization: `Basic ${credentials}`, accept: 'application/json' };
+  }
+
+  /**
+   * Sends `method path?query` (path below `/ari`, its segments already encoded) and
+   * resolves with Asterisk's JSON answer, or undefined when it had no body. Rejects with
+   * AriNotFoundError (404), AriTimeoutError, or AriRequestError (any other error status, or
+   * Asterisk unreachable). `operation` names the request in those errors.
+   */
+  send(operation: string, method: AriMethod, path: string, query: AriQuery = {}): Promise<unknown> {
+    const { timeoutMs } = this.options;
+    const { hostname, port, base } = this.target;
+    return new Promise<unknown>((resolve, reject) => {
+      const req = this.request({ hostname, port, method, path: `${base}${path}${queryString(query)}`, headers: this.headers, agent: this.agent });
+      // A timer rather than AbortSignal.timeout: under a burst, a signal and its listeners
+      // cost about as much as the rest of the request.
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        req.destroy();
+      }, timeoutMs);
+      const fail = (error: unknown): void => {
+        clearTimeout(timer);
+        reject(timedOut ? new AriTimeoutError(operation, timeoutMs) : transportError(operation, error));
+      };
+      req.on('error', fail);
+      req.on('response', (res: http.IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > MAX_ANSWER_BYTES) req.destroy(new Error(`an answer larger than ${MAX_ANSWER_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('the answer was cut short'));
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          try {
+            resolve(answerOf(operation, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      req.end();
+    });
+  }
+
+  /** Closes the idle connections; requests under way finish, and theirs close once idle. */
+  close(): void {
+    for (const sockets of Object.values(this.agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  }
+}
+
+/** Percent-encoded as swagger-client encodes them (a space is %20: Asterisk reads `+` as one too). */
+function queryString(query: AriQuery): string {
+  const pairs: string[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    const text = typeof value === 'object' ? value.join(',') : String(value);
+    pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(text)}`);
+  }
+  return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
+}
+
+/** The body of a 2xx answer, parsed; throws the error an error status stands for. */
+function answerOf(operation: string, status: number, text: string): unknown {
+  const body = parseJson(text);
+  if (status >= 200 && status < 300) return body;
+  const detail = messageOf(body) ?? `Asterisk answered ${status}`;
+  if (status === 404) throw new AriNotFoundError(operation, detail);
+  throw new AriRequestError(operation, detail, status);
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Asterisk's errors are `{"message": "Channel not found"}`. */
+function messageOf(body: unknown): string | undefined {
+  if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') return body.message;
+  return typeof body === 'string' && body !== '' ? body : undefined;
+}
+
+/** Refused, reset, or an answer cut short: Asterisk could not be reached. */
+function transportError(operation: string, error: unknown): AriRequestError {
+  if (error instanceof AriRequestError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new AriRequestError(operation, detail, undefined, { cause: error });
+}
