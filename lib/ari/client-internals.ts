@@ -1,7 +1,6 @@
 // What ari-client keeps out of its typings and this engine relies on (ari-client 2.2.0,
-// frozen since 2018): the Client is an EventEmitter that emits every event as '*', and
-// start() keeps the WebSocket it opens in `_ws`, with `_wsClosed` telling its own close
-// handler that a close was intended.
+// frozen since 2018): start() keeps the WebSocket it opens (`ws` 8) in `_ws`, with
+// `_wsClosed` telling its own close handler that a close was intended.
 import type { EventEmitter } from 'node:events';
 import type { Client } from 'ari-client';
 
@@ -37,7 +36,21 @@ export function disownReconnect(client: Client, socket: ClientSocket): void {
   socket.prependListener('close', intended);
 }
 
-/** ari-client's catch-all event: every WebSocket message, parsed, as '*'. */
-export function onEveryEvent(client: Client, listener: (event: unknown) => void): void {
-  (client as unknown as EventEmitter).on('*', listener);
+/**
+ * Takes the socket's messages from ari-client: its handler parses each event and builds a
+ * swagger model of every channel, bridge and playback in it (the engine reads the JSON
+ * itself, with parseEvent), then emits it under three names. Call right after start(),
+ * before the socket opens, so that no message reaches ari-client's handler. Text frames
+ * only: ARI sends nothing else.
+ */
+export function takeMessages(socket: ClientSocket, listener: (data: string) => void): void {
+  socket.removeAllListeners('message');
+  socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+    if (!isBinary) listener(textOf(data));
+  });
+}
+
+function textOf(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
 }

@@ -1,12 +1,14 @@
 // The ARI connection: loads the API with ari-client, opens the application's event
 // WebSocket, and keeps it open: when Asterisk restarts or the socket drops it reconnects
 // forever, with capped, jittered exponential backoff. Each state change is logged once.
-// The REST requests go through our own HTTP client (http-client.ts).
+// The events are read from that socket as they come (JSON, parseEvent) and the REST
+// requests go through our own HTTP client: ari-client's per-event and per-request model
+// building was most of the engine's work under a burst of calls.
 import client, { type Client } from 'ari-client';
 import type { Logger } from '../flow/ports.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { disownReconnect, onEveryEvent, socketOf, type ClientSocket } from './client-internals.js';
+import { disownReconnect, socketOf, takeMessages, type ClientSocket } from './client-internals.js';
 import { AriRequestError } from './errors.js';
 import { parseEvent, type AriEvent } from './events.js';
 import { AriHttp } from './http-client.js';
@@ -170,7 +172,6 @@ export class AriConnection {
         withoutSwaggerNotice(() => client.connect(url, username, password)),
       );
       if (this.stopped) throw new SocketClosed('stopped');
-      onEveryEvent(loaded, (raw) => this.receive(raw));
       this.client = loaded;
       this.http = new AriHttp({ url, username, password, timeoutMs: requestTimeoutMs, maxSockets });
     }
@@ -186,6 +187,7 @@ export class AriConnection {
         return;
       }
       disownReconnect(ari, socket);
+      takeMessages(socket, (data) => this.receive(data));
       this.socket = socket;
       let opened = false;
       let lastError: unknown;
@@ -237,7 +239,14 @@ export class AriConnection {
     }, this.options.pingIntervalMs ?? 10_000);
   }
 
-  private receive(raw: unknown): void {
+  private receive(data: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data);
+    } catch {
+      this.log.warn({ bytes: data.length }, 'ARI sent an event that is not JSON; ignored');
+      return;
+    }
     const event = parseEvent(raw);
     if (event === undefined) return;
     try {
