@@ -64,42 +64,43 @@ export class AriHttp {
   send(operation: string, method: AriMethod, path: string, query: AriQuery = {}): Promise<unknown> {
     const { timeoutMs } = this.options;
     const { hostname, port, base } = this.target;
+    const options = { hostname, port, method, path: `${base}${path}${queryString(query)}`, headers: this.headers, agent: this.agent };
     return new Promise<unknown>((resolve, reject) => {
-      const req = this.request({ hostname, port, method, path: `${base}${path}${queryString(query)}`, headers: this.headers, agent: this.agent });
+      let current: http.ClientRequest | undefined;
+      let timedOut = false;
       // A timer rather than AbortSignal.timeout: under a burst, a signal and its listeners
       // cost about as much as the rest of the request.
-      let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        req.destroy();
+        current?.destroy();
       }, timeoutMs);
-      const fail = (error: unknown): void => {
-        clearTimeout(timer);
-        reject(timedOut ? new AriTimeoutError(operation, timeoutMs) : transportError(operation, error));
-      };
-      req.on('error', fail);
-      req.on('response', (res: http.IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > MAX_ANSWER_BYTES) req.destroy(new Error(`an answer larger than ${MAX_ANSWER_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('error', fail);
-        res.on('close', () => {
-          if (!res.complete) fail(new Error('the answer was cut short'));
-        });
-        res.on('end', () => {
+      const settle: Settle = {
+        resolve(value) {
           clearTimeout(timer);
-          try {
-            resolve(answerOf(operation, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
-          } catch (error) {
-            reject(error);
-          }
+          resolve(value);
+        },
+        reject(error) {
+          clearTimeout(timer);
+          reject(timedOut ? new AriTimeoutError(operation, timeoutMs) : transportError(operation, error));
+        },
+      };
+      const attempt = (mayRetry: boolean): void => {
+        const req = this.request(options);
+        current = req;
+        let answered = false;
+        req.on('error', (error: unknown) => {
+          // A kept-alive connection Asterisk closed just as the request went out on it: the
+          // request never reached Asterisk, so it is sent again, once, on a new connection.
+          if (mayRetry && !answered && !timedOut && req.reusedSocket && isReset(error)) attempt(false);
+          else settle.reject(error);
         });
-      });
-      req.end();
+        req.on('response', (res: http.IncomingMessage) => {
+          answered = true;
+          readAnswer(operation, req, res, settle);
+        });
+        req.end();
+      };
+      attempt(true);
     });
   }
 
@@ -107,6 +108,37 @@ export class AriHttp {
   close(): void {
     for (const sockets of Object.values(this.agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
   }
+}
+
+interface Settle {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** Reads Asterisk's answer whole (at most MAX_ANSWER_BYTES) and settles with what it says. */
+function readAnswer(operation: string, req: http.ClientRequest, res: http.IncomingMessage, settle: Settle): void {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  res.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > MAX_ANSWER_BYTES) req.destroy(new Error(`an answer larger than ${MAX_ANSWER_BYTES} bytes`));
+    else chunks.push(chunk);
+  });
+  res.on('error', (error: unknown) => settle.reject(error));
+  res.on('close', () => {
+    if (!res.complete) settle.reject(new Error('the answer was cut short'));
+  });
+  res.on('end', () => {
+    try {
+      settle.resolve(answerOf(operation, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+    } catch (error) {
+      settle.reject(error);
+    }
+  });
+}
+
+function isReset(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ECONNRESET';
 }
 
 /** Percent-encoded as swagger-client encodes them (a space is %20: Asterisk reads `+` as one too). */

@@ -124,6 +124,57 @@ describe('ARI: the HTTP client (AriHttp)', function () {
     expect(JSON.stringify({ message: error.message, cause: String(error.cause) })).to.not.include(PASSWORD);
   });
 
+  /** A server that drops the connection without answering the requests `drop` picks. */
+  async function dropping(drop: (overall: number, onConnection: number) => boolean): Promise<{ ari: AriHttp; seen: () => number; close: () => Promise<void> }> {
+    let overall = 0;
+    const perConnection = new WeakMap<object, number>();
+    const server = http.createServer((req, res) => {
+      const onConnection = (perConnection.get(req.socket) ?? 0) + 1;
+      perConnection.set(req.socket, onConnection);
+      overall += 1;
+      if (drop(overall, onConnection)) req.socket.destroy();
+      else res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const ari = new AriHttp({ url: `http://127.0.0.1:${port}`, username: 'asterisk', password: PASSWORD, timeoutMs: 2000, maxSockets: 1 });
+    clients.push(ari);
+    return {
+      ari,
+      seen: () => overall,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it('sends a request again, once, on a new connection when a kept-alive one is closed as it goes out', async function () {
+    // Asterisk closing an idle connection (session_keep_alive) as the next request is sent on it.
+    const { ari, seen, close } = await dropping((_overall, onConnection) => onConnection === 2);
+    try {
+      await ari.send('answer 1', 'POST', '/channels/1/answer');
+      expect(await ari.send('answer 2', 'POST', '/channels/2/answer')).to.equal(undefined);
+      expect(seen()).to.equal(3);
+    } finally {
+      await close();
+    }
+  });
+
+  it('does not send it a third time, nor again when the connection was a new one', async function () {
+    const { ari, seen, close } = await dropping((overall) => overall > 1);
+    try {
+      await ari.send('answer 1', 'POST', '/channels/1/answer');
+      const error = await failure(ari.send('answer 2', 'POST', '/channels/2/answer'));
+      expect(error.code).to.equal('ari_request');
+      expect(seen()).to.equal(3);
+      await failure(ari.send('answer 3', 'POST', '/channels/3/answer'));
+      expect(seen()).to.equal(4);
+    } finally {
+      await close();
+    }
+  });
+
   it('keeps its connections open between requests and opens at most maxSockets at once', async function () {
     let open = 0;
     let peak = 0;
