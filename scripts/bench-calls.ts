@@ -3,8 +3,8 @@
 // local "customer" server (fetched and converted once), fetches its next document from a
 // local HTTP server through the queue (a worker in this process), and hangs up. The fake
 // Asterisk fetches the /media URLs from this process's http role as Asterisk would.
-// Prints calls per second, p50/p99 from StasisStart to the answer request and to the
-// hang-up request, heap per live call, and the CPU each process spent while the calls
+// Prints calls per second, p50/p99 from StasisStart to the answer request, to the first
+// play request and to the hang-up request, heap per live call, and the CPU each process spent while the calls
 // arrived (from placing the first to the last play request).
 //
 //   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000] [--max-connections 50] [--cpu-prof DIR]
@@ -53,6 +53,7 @@ type FromFake =
   | {
       readonly type: 'stats';
       readonly answerMs: number[];
+      readonly firstPlayMs: number[];
       readonly hangupMs: number[];
       readonly firstStart: number;
       readonly lastHangup: number;
@@ -111,14 +112,17 @@ function stats(fake: FakeAri, channelIds: readonly string[]) {
     if (event.type === 'StasisStart' && event.channel) started.set(event.channel.id, parseAsteriskTime(event.timestamp));
   }
   const answered = new Map<string, number>();
+  const played = new Map<string, number>();
   const hungUp = new Map<string, number>();
   for (const r of fake.requests) {
-    const m = /^\/ari\/channels\/([^/]+)(\/answer)?$/.exec(r.path);
+    const m = /^\/ari\/channels\/([^/]+)(\/answer|\/play)?$/.exec(r.path);
     if (!m || !m[1]) continue;
-    if (m[2] && r.method === 'POST' && !answered.has(m[1])) answered.set(m[1], r.time);
+    if (m[2] === '/answer' && r.method === 'POST' && !answered.has(m[1])) answered.set(m[1], r.time);
+    if (m[2] === '/play' && r.method === 'POST' && !played.has(m[1])) played.set(m[1], r.time);
     if (!m[2] && r.method === 'DELETE') hungUp.set(m[1], r.time);
   }
   const answerMs: number[] = [];
+  const firstPlayMs: number[] = [];
   const hangupMs: number[] = [];
   let incomplete = 0;
   let firstStart = Infinity;
@@ -126,17 +130,19 @@ function stats(fake: FakeAri, channelIds: readonly string[]) {
   for (const id of channelIds) {
     const start = started.get(id);
     const answer = answered.get(id);
+    const play = played.get(id);
     const hangup = hungUp.get(id);
-    if (start === undefined || answer === undefined || hangup === undefined) {
+    if (start === undefined || answer === undefined || play === undefined || hangup === undefined) {
       incomplete += 1;
       continue;
     }
     firstStart = Math.min(firstStart, start);
     lastHangup = Math.max(lastHangup, hangup);
     answerMs.push(answer - start);
+    firstPlayMs.push(play - start);
     hangupMs.push(hangup - start);
   }
-  return { answerMs, hangupMs, firstStart, lastHangup, incomplete };
+  return { answerMs, firstPlayMs, hangupMs, firstStart, lastHangup, incomplete };
 }
 
 /** `2026-11-24T15:00:00.123+0000` → epoch ms. */
@@ -298,6 +304,7 @@ async function main(): Promise<void> {
     `calls: ${calls} placed ${rate > 0 ? `at ${rate}/s` : 'at once'}, ${completed} completed, ${result.incomplete} incomplete; playback ${playMs} ms each; ${peak} live at the peak`,
     `throughput: ${(completed / ((result.lastHangup - result.firstStart) / 1000)).toFixed(0)} calls/s (first StasisStart to last hang-up; wall ${elapsedMs.toFixed(0)} ms)`,
     `StasisStart → answer: p50 ${percentile(result.answerMs, 50)} ms, p99 ${percentile(result.answerMs, 99)} ms, max ${percentile(result.answerMs, 100)} ms`,
+    `StasisStart → first play request (the <Say>): p50 ${percentile(result.firstPlayMs, 50)} ms, p99 ${percentile(result.firstPlayMs, 99)} ms`,
     `StasisStart → hang-up: p50 ${percentile(result.hangupMs, 50)} ms, p99 ${percentile(result.hangupMs, 99)} ms`,
     `cpu while the calls arrived (${windowMs.toFixed(0)} ms, placing the first call to the last play request): engine ${engineCpuMs.toFixed(0)} ms, fake Asterisk ${fakeCpuMs.toFixed(0)} ms`,
     `heap per live call: ${(heapPerCall / 1024).toFixed(1)} KB (${live} live${(globalThis as { gc?: unknown }).gc ? ', after gc' : ', no --expose-gc: not collected'})`,
