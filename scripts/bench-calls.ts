@@ -4,8 +4,8 @@
 // local HTTP server through the queue (a worker in this process), and hangs up. The fake
 // Asterisk fetches the /media URLs from this process's http role as Asterisk would.
 // Prints calls per second, p50/p99 from StasisStart to the answer request, to the first
-// play request and to the hang-up request, heap per live call, and the CPU each process spent while the calls
-// arrived (from placing the first to the last play request).
+// play request and to the hang-up request, heap per live call, and the CPU each process
+// spent while the calls arrived (from placing the first call to the last play request).
 //
 //   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000] [--max-connections 50] [--cpu-prof DIR]
 //
