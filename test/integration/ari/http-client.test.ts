@@ -175,6 +175,29 @@ describe('ARI: the HTTP client (AriHttp)', function () {
     }
   });
 
+  it('hands answers back once no request waits for a connection, in order; at once when none waits', async function () {
+    const answeredAt: number[] = [];
+    const { ari } = await serve(
+      (_req, res, _recorded, index) => {
+        setTimeout(() => {
+          answeredAt.push(performance.now());
+          json(res, 200, { index });
+        }, 20);
+      },
+      { maxSockets: 1 },
+    );
+    const handedBack: { index: unknown; at: number }[] = [];
+    await Promise.all(
+      [0, 1, 2].map((i) => ari.send(`get ${i}`, 'GET', `/channels/${i}`).then((answer) => handedBack.push({ index: answer, at: performance.now() }))),
+    );
+    expect(handedBack.map((h) => h.index)).to.deep.equal([{ index: 0 }, { index: 1 }, { index: 2 }]);
+    // None before the last request had its connection (the third answer came).
+    for (const { at } of handedBack) expect(at).to.be.at.least(answeredAt[2] ?? Infinity);
+    const started = performance.now();
+    await ari.send('get 3', 'GET', '/channels/3');
+    expect(performance.now() - started).to.be.below(200);
+  });
+
   it('keeps its connections open between requests and opens at most maxSockets at once', async function () {
     let open = 0;
     let peak = 0;
