@@ -7,7 +7,11 @@
 // play request and to the hang-up request, heap per live call, and the CPU each process
 // spent while the calls arrived (from placing the first call to the last play request).
 //
-//   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000] [--max-connections 50] [--cpu-prof DIR]
+//   npm run bench:calls -- [--calls 1000] [--rate 250] [--play-ms 6000] [--max-connections 50] [--cpu-prof DIR] [--floor]
+//
+// --floor runs, instead of the engine, a minimal client that only answers each StasisStart
+// (its own WebSocket, the engine's HTTP client): what is left is the fake Asterisk's own
+// share of the time to answer (it handles one request at a time, as Asterisk does not).
 //
 // --cpu-prof DIR writes engine.cpuprofile and fake-asterisk.cpuprofile there, each covering
 // that same stretch (open them in Chrome DevTools, or summarise them with a script).
@@ -19,15 +23,16 @@
 // the heap figure to be meaningful. REDIS_URL to use a running Redis; else one is started.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session } from 'node:inspector/promises';
-import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
 import { startHttpRole } from '../app/roles/http.js';
 import { startStasisRole, type StasisRole } from '../app/roles/stasis.js';
+import { AriHttp } from '../lib/ari/index.js';
 import { UrlPolicy } from '../lib/callback/index.js';
 import { parseApps } from '../lib/config/index.js';
 import { httpLocator, MediaStore, NO_RECORDINGS, REMOTE_AUDIO_DEFAULTS, RemoteAudio } from '../lib/media/index.js';
@@ -45,6 +50,7 @@ const DID = '15551280001';
 type ToFake =
   | { readonly type: 'place'; readonly count: number; readonly rate: number; readonly profileDir?: string }
   | { readonly type: 'plays'; readonly count: number }
+  | { readonly type: 'answers'; readonly count: number }
   | { readonly type: 'stats' };
 type FromFake =
   | { readonly type: 'ready'; readonly url: string; readonly username: string; readonly password: string }
@@ -95,6 +101,10 @@ async function fakeChild(playMs: number): Promise<void> {
           600_000,
         );
         send({ type: 'plays', cpuMs: (await measurement?.close()) ?? NaN });
+      } else if (message.type === 'answers') {
+        let seen = 0;
+        await fake.waitForRequest((r) => r.method === 'POST' && r.path.endsWith('/answer') && ++seen >= message.count, 600_000);
+        send({ type: 'plays', cpuMs: (await measurement?.close()) ?? NaN });
       } else {
         const failedFetches = fake.mediaFetches.filter((f) => f.status !== 200).length;
         send({ type: 'stats', ...stats(fake, channelIds), mediaFetches: fake.mediaFetches.length, failedFetches });
@@ -132,14 +142,15 @@ function stats(fake: FakeAri, channelIds: readonly string[]) {
     const answer = answered.get(id);
     const play = played.get(id);
     const hangup = hungUp.get(id);
-    if (start === undefined || answer === undefined || play === undefined || hangup === undefined) {
+    if (start === undefined) continue;
+    firstStart = Math.min(firstStart, start);
+    if (answer !== undefined) answerMs.push(answer - start);
+    if (play !== undefined) firstPlayMs.push(play - start);
+    if (hangup === undefined) {
       incomplete += 1;
       continue;
     }
-    firstStart = Math.min(firstStart, start);
     lastHangup = Math.max(lastHangup, hangup);
-    answerMs.push(answer - start);
-    firstPlayMs.push(play - start);
     hangupMs.push(hangup - start);
   }
   return { answerMs, firstPlayMs, hangupMs, firstStart, lastHangup, incomplete };
@@ -212,6 +223,7 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '250' },
       'max-connections': { type: 'string', default: '50' },
       'cpu-prof': { type: 'string' },
+      floor: { type: 'boolean', default: false },
       'fake-child': { type: 'boolean', default: false },
     },
   });
@@ -220,6 +232,7 @@ async function main(): Promise<void> {
   const rate = Number(values.rate);
   const maxConnections = Number(values['max-connections']);
   if (values['fake-child']) return fakeChild(playMs);
+  if (values.floor) return floor(calls, rate, maxConnections);
 
   const log = stderrLogger('warn');
   let redis: RedisServer | undefined;
@@ -299,7 +312,7 @@ async function main(): Promise<void> {
   const result = await ask(child, { type: 'stats' }, 'stats');
   if (result.type !== 'stats') throw new Error('no stats');
 
-  const completed = result.answerMs.length;
+  const completed = result.hangupMs.length;
   const lines = [
     `calls: ${calls} placed ${rate > 0 ? `at ${rate}/s` : 'at once'}, ${completed} completed, ${result.incomplete} incomplete; playback ${playMs} ms each; ${peak} live at the peak`,
     `throughput: ${(completed / ((result.lastHangup - result.firstStart) / 1000)).toFixed(0)} calls/s (first StasisStart to last hang-up; wall ${elapsedMs.toFixed(0)} ms)`,
@@ -320,6 +333,39 @@ async function main(): Promise<void> {
   if (child.connected) child.disconnect();
   if (child.exitCode === null) await once(child, 'exit');
   await redis?.stop();
+}
+
+/** The fake Asterisk's own share: a client that answers each StasisStart, and nothing else. */
+async function floor(calls: number, rate: number, maxConnections: number): Promise<void> {
+  const child = fork(fileURLToPath(import.meta.url), ['--fake-child'], { execArgv: ['--import', 'tsx'] });
+  const fakeInfo = await new Promise<FromFake>((resolve) => child.once('message', (m: FromFake) => resolve(m)));
+  if (fakeInfo.type !== 'ready') throw new Error('the fake ARI did not start');
+  const { url, username, password } = fakeInfo;
+  const ari = new AriHttp({ url, username, password, timeoutMs: 10_000, maxSockets: maxConnections });
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ari/events?app=${APP}&api_key=${username}:${password}`);
+  await once(socket, 'open');
+  socket.on('message', (data: Buffer) => {
+    const event = JSON.parse(data.toString('utf8')) as { type?: string; channel?: { id?: string } };
+    if (event.type === 'StasisStart' && event.channel?.id) void ari.send('answer', 'POST', `/channels/${event.channel.id}/answer`);
+  });
+  const started = performance.now();
+  const measurement = await Measurement.open();
+  await ask(child, { type: 'place', count: calls, rate }, 'placed');
+  const answers = await ask(child, { type: 'answers', count: calls }, 'plays');
+  const clientCpuMs = await measurement.close();
+  const windowMs = performance.now() - started;
+  const result = await ask(child, { type: 'stats' }, 'stats');
+  if (result.type !== 'stats' || answers.type !== 'plays') throw new Error('no stats');
+  const lines = [
+    `floor: ${calls} calls placed ${rate > 0 ? `at ${rate}/s` : 'at once'}, ${result.answerMs.length} answered by a client that does nothing else`,
+    `StasisStart → answer: p50 ${percentile(result.answerMs, 50)} ms, p99 ${percentile(result.answerMs, 99)} ms, max ${percentile(result.answerMs, 100)} ms`,
+    `cpu while the calls arrived (${windowMs.toFixed(0)} ms, placing the first call to the last answer request): client ${clientCpuMs.toFixed(0)} ms, fake Asterisk ${answers.cpuMs.toFixed(0)} ms`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  socket.close();
+  ari.close();
+  if (child.connected) child.disconnect();
+  if (child.exitCode === null) await once(child, 'exit');
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,7 @@ export { ChannelDispatcher, type ChannelEventHandler } from './dispatcher.js';
 export { OwnChannels, INTERNAL_CHANNEL_ARG } from './own-channels.js';
 export { mediaUri } from './media.js';
 export { ClientRest, type AriRest } from './rest.js';
+export { AriHttp, type AriHttpOptions } from './http-client.js';
 export { AriRequestError, AriNotFoundError, AriTimeoutError, AriNotConnectedError } from './errors.js';
 export { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { Q850 } from './causes.js';

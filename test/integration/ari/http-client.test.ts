@@ -4,8 +4,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AriNotFoundError, AriRequestError, AriTimeoutError } from '../../../lib/ari/index.js';
-import { AriHttp } from '../../../lib/ari/http-client.js';
+import { AriHttp, AriNotFoundError, AriRequestError, AriTimeoutError } from '../../../lib/ari/index.js';
 import { startServer, type ScriptedHandler, type ScriptedServer } from '../../support/http-servers.js';
 
 const PASSWORD = 's3cret-ari-pass';
