@@ -61,12 +61,15 @@ describe('ARI: the REST operations (ClientRest)', function () {
       keep(await rest.applicationChannels(APP));
       await rest.originate({ channelId: 'out-1', endpoint: 'PJSIP/15551234567@trunk', app: APP, appArgs: 'dial,leg', callerId: '"Bob" <15551230000>', timeoutSeconds: 30 });
       await rest.createBridge('br-1');
+      keep(await rest.bridgeChannels('br-1'));
+      keep((await rest.listChannels()).some((channel) => channel.id === id));
       await rest.destroyBridge('br-1');
       await rest.destroyBridge('br-1');
       await rest.hangup(id, 17);
       keep(await rest.getChannel(id));
+      keep(await rest.bridgeChannels('br-1'));
     });
-    expect(results).to.deep.equal([true, false, true, false, 'Up', [id], undefined]);
+    expect(results).to.deep.equal([true, false, true, false, 'Up', [id], [], true, undefined, undefined]);
     expect(requests).to.deep.equal([
       'POST /ari/channels/CH/answer {} 204',
       'POST /ari/channels/CH/ring {} 204',
@@ -84,10 +87,13 @@ describe('ARI: the REST operations (ClientRest)', function () {
       `GET /ari/applications/${APP} {} 200`,
       `POST /ari/channels {"endpoint":"PJSIP/15551234567@trunk","app":"${APP}","appArgs":"dial,leg","channelId":"out-1","timeout":"30","callerId":"\\"Bob\\" <15551230000>"} 200`,
       'POST /ari/bridges/br-1 {"type":"mixing"} 200',
+      'GET /ari/bridges/br-1 {} 200',
+      'GET /ari/channels {} 200',
       'DELETE /ari/bridges/br-1 {} 204',
       'DELETE /ari/bridges/br-1 {} 404',
       'DELETE /ari/channels/CH {"reason_code":"17"} 204',
       'GET /ari/channels/CH {} 404',
+      'GET /ari/bridges/br-1 {} 404',
     ]);
   });
 
