@@ -35,12 +35,20 @@ export interface CallDeps {
   readonly audio: AudioSource;
   readonly log: Logger;
   readonly maxDocuments: number;
+  /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); an app's own override them. */
   readonly dialEndpoints?: DialEndpoints;
+  /** Counts calls (active, ended, refused, resumed), verbs and the time to the first audio. */
   readonly metrics?: Metrics;
+  /** Keeps each call's trail in Redis (CALL_TRAIL_TTL); absent: none is kept. */
   readonly trails?: CallTrails;
+  /** Sends call events (spec §6) to the apps that have an `events_url`; absent: none are sent. */
   readonly events?: Pick<EventQueue, 'open'>;
+  /** The signing key of an app's events (its UUID when it has a secret), as for its callbacks. */
   readonly signingKeyFor?: (app: CallControlApp) => string | undefined;
-  /** Saves each call's state for resuming it after a restart; absent: calls end with the process. */
+  /**
+   * Saves each call's state in Redis; with it, calls survive a restart of the process (a
+   * crash, a kill, a deploy). Absent: calls end with the process, and a drain hangs them up.
+   */
   readonly states?: CallStates;
 }
 

@@ -5,56 +5,28 @@
 // drains on shutdown, handing its calls over to the next process.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallControlApp } from '../config/apps.js';
-import type { DialEndpoints } from '../config/dial-endpoints.js';
 import { normaliseNumber } from '../config/apps.js';
-import type { AudioSource, FlowFetcher, Logger, Speech } from '../flow/ports.js';
-import { Metrics } from '../metrics/metrics.js';
-import type { CallStates, Claim } from '../session/call-states.js';
-import type { CallTrails } from '../trail/writer.js';
-import type { EventQueue } from '../events/event-queue.js';
+import type { Claim } from '../session/call-states.js';
 import { parseDocument, XmlError } from '../xml/index.js';
 import type { Admission } from './admission.js';
 import { Q850 } from './causes.js';
-import { DIAL_LEG_ARG } from './dial.js';
+import { DIAL_LEG_ARG, isDialLeg } from './dial.js';
 import type { ConnectionListener } from './connection.js';
 import { ChannelDispatcher } from './dispatcher.js';
 import type { AppDirectory } from './directory.js';
 import { AriNotFoundError } from './errors.js';
 import type { AriEvent, ChannelSnapshot } from './events.js';
-import { InboundCall, type CallDeps } from './inbound-call.js';
+import { InboundCall, type CallDeps, type ResumedCall } from './inbound-call.js';
 import { OwnChannels } from './own-channels.js';
 import { reconcile } from './reconcile.js';
 import { channelsInApplication, inApplication } from './app-channels.js';
-import { isDialLeg } from './dial.js';
-import type { AriRest } from './rest.js';
 
-export interface StasisAppOptions {
+/** What every call needs (CallDeps), and what the application itself does with calls. */
+export interface StasisAppOptions extends Omit<CallDeps, 'ariApp' | 'dispatcher' | 'ownChannels'> {
   /** The ARI application name. */
   readonly app: string;
-  readonly rest: AriRest;
   readonly directory: AppDirectory;
-  /** The fetcher of an app's callbacks (its payload and signing key). */
-  readonly fetcherFor: (app: CallControlApp) => FlowFetcher;
-  readonly speech: Speech;
-  readonly audio: AudioSource;
-  readonly log: Logger;
-  readonly maxDocuments: number;
   readonly ownChannels?: OwnChannels;
-  /** `<Dial>` endpoint templates (DIAL_NUMBER_ENDPOINT, DIAL_SIP_ENDPOINT); an app's own override them. */
-  readonly dialEndpoints?: DialEndpoints;
-  /** Counts calls (active, ended, refused), verbs and the time to the first audio. */
-  readonly metrics?: Metrics;
-  /** Keeps each call's trail in Redis (CALL_TRAIL_TTL); absent: none is kept. */
-  readonly trails?: CallTrails;
-  /** Sends call events (spec §6) to the apps that have an `events_url`; absent: none are sent. */
-  readonly events?: Pick<EventQueue, 'open'>;
-  /** The signing key of an app's events (its UUID when it has a secret), as for its callbacks. */
-  readonly signingKeyFor?: (app: CallControlApp) => string | undefined;
-  /**
-   * Saves each call's state in Redis; with it, calls survive a restart of the process (a
-   * crash, a kill, a deploy). Absent: a drain hangs its calls up after the grace period.
-   */
-  readonly states?: CallStates;
   /** How often the application's channels are checked for calls nobody runs; default 2 s. */
   readonly sweepIntervalMs?: number;
   /** Largest document accepted when reading a saved one back. */
@@ -83,23 +55,8 @@ export class StasisApp implements ConnectionListener {
 
   constructor(private readonly options: StasisAppOptions) {
     this.ownChannels = options.ownChannels ?? new OwnChannels();
-    this.deps = {
-      ariApp: options.app,
-      rest: options.rest,
-      dispatcher: this.dispatcher,
-      ownChannels: this.ownChannels,
-      fetcherFor: options.fetcherFor,
-      speech: options.speech,
-      audio: options.audio,
-      log: options.log,
-      maxDocuments: options.maxDocuments,
-      ...(options.dialEndpoints === undefined ? {} : { dialEndpoints: options.dialEndpoints }),
-      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
-      ...(options.trails === undefined ? {} : { trails: options.trails }),
-      ...(options.events === undefined ? {} : { events: options.events }),
-      ...(options.signingKeyFor === undefined ? {} : { signingKeyFor: options.signingKeyFor }),
-      ...(options.states === undefined ? {} : { states: options.states }),
-    };
+    const { app, directory: _directory, ownChannels: _own, sweepIntervalMs: _sweep, maxDocumentBytes: _max, admission: _admission, ...perCall } = options;
+    this.deps = { ...perCall, ariApp: app, dispatcher: this.dispatcher, ownChannels: this.ownChannels };
   }
 
   /** Calls whose flow is running. */
@@ -238,7 +195,7 @@ export class StasisApp implements ConnectionListener {
     this.run(channel, app, normaliseNumber(did));
   }
 
-  private run(channel: ChannelSnapshot, app: CallControlApp, tn: string, resume?: ConstructorParameters<typeof InboundCall>[0]['resume']): void {
+  private run(channel: ChannelSnapshot, app: CallControlApp, tn: string, resume?: ResumedCall): void {
     const call = new InboundCall({ channel, app, tn, ...(resume === undefined ? {} : { resume }) }, this.deps);
     this.calls.set(channel.id, call);
     void call.done.then(() => {

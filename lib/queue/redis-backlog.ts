@@ -27,6 +27,27 @@ export interface RedisBacklogOptions<T> {
   write(batch: readonly T[], client: Redis): Promise<BatchOutcome>;
 }
 
+/** A Redis command as ioredis's pipeline takes it: its name, then its arguments. */
+export type RedisCommand = readonly (string | number)[];
+
+/**
+ * A `write` for a backlog of commands: each batch as one pipeline. A batch that did not
+ * reach Redis is kept for the reconnection; one Redis refused (out of memory, a wrong key
+ * type) is dropped, and said once per process as `refusal`: the next ones fail alike.
+ */
+export function pipelineWrite(log: Logger, refusal: string): RedisBacklogOptions<RedisCommand>['write'] {
+  let refusedLogged = false;
+  return async (batch, client) => {
+    const results = await client.pipeline(batch.map((command) => [...command])).exec();
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (!failed) return 'written';
+    if (failed.message.includes('Connection is closed') || failed.message.includes("Stream isn't writeable")) return 'kept';
+    if (!refusedLogged) log.warn({ reason: failed.message }, refusal);
+    refusedLogged = true;
+    return 'refused';
+  };
+}
+
 /** A pause before trying a batch again while the connection still looks up. */
 const RETRY_PAUSE_MS = 500;
 

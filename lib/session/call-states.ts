@@ -14,7 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../flow/ports.js';
 import type { FlowPosition } from '../flow/progress.js';
-import { RedisBacklog } from '../queue/redis-backlog.js';
+import { pipelineWrite, RedisBacklog, type RedisCommand } from '../queue/redis-backlog.js';
 import { once } from 'node:events';
 import { messageOf, settledWithin, type RedisTarget } from '../queue/redis.js';
 import type { FlowDocument } from '../xml/index.js';
@@ -52,7 +52,7 @@ export type Claim =
   /** Another live process runs it. */
   | { readonly kind: 'busy'; readonly owner: string };
 
-type Command = readonly (string | number)[];
+type Command = RedisCommand;
 
 // KEYS[1] the call's hash. ARGV: this instance, the alive-key prefix, the document-key
 // prefix, ALIVE_MS, an owner known to be dead (or ''). The alive and document keys are derived here: under a hash-tagged
@@ -106,7 +106,6 @@ export class CallStates {
   private readonly documents = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly connectedCache = new Map<string, { readonly at: number; readonly connected: boolean }>();
-  private refusedLogged = false;
 
   constructor(options: CallStatesOptions) {
     this.prefix = options.prefix;
@@ -124,15 +123,7 @@ export class CallStates {
         back: 'call state: writing to Redis again',
         lostAtClose: 'call state: Redis did not take the last saved states before shutdown',
       },
-      write: async (batch, client) => {
-        const results = await client.pipeline(batch.map((command) => [...command])).exec();
-        const failed = results?.find(([error]) => error !== null)?.[0];
-        if (!failed) return 'written';
-        if (failed.message.includes('Connection is closed') || failed.message.includes("Stream isn't writeable")) return 'kept';
-        if (!this.refusedLogged) log.warn({ reason: failed.message }, 'call state: Redis refused a write (logged once)');
-        this.refusedLogged = true;
-        return 'refused';
-      },
+      write: pipelineWrite(log, 'call state: Redis refused a write (logged once)'),
     });
     this.client.on('ready', () => this.beat());
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);

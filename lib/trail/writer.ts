@@ -4,7 +4,7 @@
 // kept, up to a bound; beyond it new writes are dropped and counted. Trouble is logged
 // once per outage.
 import type { EventSink, FlowEvent, HangupRequest, Logger } from '../flow/ports.js';
-import { RedisBacklog } from '../queue/redis-backlog.js';
+import { pipelineWrite, RedisBacklog, type RedisCommand } from '../queue/redis-backlog.js';
 import type { RedisTarget } from '../queue/redis.js';
 import { Timeline, type TimelineLine } from '../simulator/timeline.js';
 import { DEFAULT_MAX_EVENTS, trailKeys, type TrailKeys, type TrailSummary } from './keys.js';
@@ -36,7 +36,7 @@ export interface TrailStart {
   readonly channel: string;
 }
 
-type Command = readonly (string | number)[];
+type Command = RedisCommand;
 
 /** The trails of the calls of one process, on one Redis connection of their own. */
 export class CallTrails {
@@ -44,7 +44,6 @@ export class CallTrails {
   readonly ttlSeconds: number;
   readonly maxEvents: number;
   private readonly pending: RedisBacklog<Command>;
-  private refusedLogged = false;
 
   constructor(options: CallTrailsOptions) {
     this.keys = trailKeys(options.prefix);
@@ -63,17 +62,7 @@ export class CallTrails {
         back: 'call trail: writing to Redis again',
         lostAtClose: 'call trail: Redis did not take the last trail lines before shutdown',
       },
-      write: async (batch, client) => {
-        const results = await client.pipeline(batch.map((command) => [...command])).exec();
-        const failed = results?.find(([error]) => error !== null)?.[0];
-        if (!failed) return 'written';
-        // The batch did not reach Redis: it is kept for the reconnection.
-        if (failed.message.includes('Connection is closed') || failed.message.includes("Stream isn't writeable")) return 'kept';
-        // Once per process: a Redis that refuses one write (out of memory, a wrong key type) refuses the next ones alike.
-        if (!this.refusedLogged) log.warn({ reason: failed.message }, 'call trail: Redis refused a trail write (logged once)');
-        this.refusedLogged = true;
-        return 'refused';
-      },
+      write: pipelineWrite(log, 'call trail: Redis refused a trail write (logged once)'),
     });
   }
 
