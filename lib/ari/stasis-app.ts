@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallControlApp } from '../config/apps.js';
 import { normaliseNumber } from '../config/apps.js';
 import type { Claim } from '../session/call-states.js';
-import { parseDocument, XmlError } from '../xml/index.js';
+import { parseDocument, XmlError, type FlowDocument } from '../xml/index.js';
 import type { Admission } from './admission.js';
 import { Q850 } from './causes.js';
 import { DIAL_LEG_ARG, isDialLeg } from './dial.js';
@@ -308,7 +308,7 @@ export class StasisApp implements ConnectionListener {
       this.lost(channel.id, `its Call Control App ${saved.app} is no longer configured`);
       return;
     }
-    let document;
+    let document: FlowDocument;
     try {
       document = parseDocument(claim.document, this.options.maxDocumentBytes === undefined ? {} : { maxBytes: this.options.maxDocumentBytes });
     } catch (error) {

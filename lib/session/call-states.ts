@@ -52,8 +52,6 @@ export type Claim =
   /** Another live process runs it. */
   | { readonly kind: 'busy'; readonly owner: string };
 
-type Command = RedisCommand;
-
 // KEYS[1] the call's hash. ARGV: this instance, the alive-key prefix, the document-key
 // prefix, ALIVE_MS, an owner known to be dead (or ''). The alive and document keys are derived here: under a hash-tagged
 // QUEUE_PREFIX they share the call's slot, as every key of the engine does. The claimer is
@@ -99,7 +97,7 @@ function hashOf(document: FlowDocument): string {
 export class CallStates {
   /** This process, as the owner of its calls. */
   readonly instance = randomUUID();
-  private readonly backlog: RedisBacklog<Command>;
+  private readonly backlog: RedisBacklog<RedisCommand>;
   private readonly prefix: string;
   private readonly ttlSeconds: number;
   /** Documents written lately: hash → when (epoch ms); written again after half the TTL. */
@@ -111,7 +109,7 @@ export class CallStates {
     this.prefix = options.prefix;
     this.ttlSeconds = options.ttlSeconds;
     const { log } = options;
-    this.backlog = new RedisBacklog<Command>({
+    this.backlog = new RedisBacklog<RedisCommand>({
       connection: options.connection,
       connectionName: connectionNameOf(options.prefix, this.instance),
       maxItems: MAX_BACKLOG,
@@ -150,7 +148,7 @@ export class CallStates {
   save(identity: CallIdentity, position: FlowPosition, extra: { readonly sequence: number; readonly answered: boolean }): void {
     const hash = hashOf(position.document);
     const now = Date.now();
-    const commands: Command[] = [];
+    const commands: RedisCommand[] = [];
     const written = this.documents.get(hash);
     if (written === undefined || now - written > (this.ttlSeconds * 1000) / 2) {
       this.documents.set(hash, now);

@@ -36,21 +36,19 @@ export interface TrailStart {
   readonly channel: string;
 }
 
-type Command = RedisCommand;
-
 /** The trails of the calls of one process, on one Redis connection of their own. */
 export class CallTrails {
   readonly keys: TrailKeys;
   readonly ttlSeconds: number;
   readonly maxEvents: number;
-  private readonly pending: RedisBacklog<Command>;
+  private readonly pending: RedisBacklog<RedisCommand>;
 
   constructor(options: CallTrailsOptions) {
     this.keys = trailKeys(options.prefix);
     this.ttlSeconds = options.ttlSeconds;
     this.maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
     const { log } = options;
-    this.pending = new RedisBacklog<Command>({
+    this.pending = new RedisBacklog<RedisCommand>({
       connection: options.connection,
       connectionName: `${options.prefix}:trail`,
       maxItems: options.maxBacklog ?? DEFAULT_MAX_BACKLOG,
@@ -77,7 +75,7 @@ export class CallTrails {
   }
 
   /** Queues commands; never throws, never waits. */
-  write(commands: readonly Command[]): void {
+  write(commands: readonly RedisCommand[]): void {
     this.pending.push(commands);
   }
 
@@ -118,7 +116,7 @@ export class CallTrail implements EventSink {
     const indexes = [keys.calls, keys.did(start.did)];
     trails.write([
       ['set', keys.summary(start.call), JSON.stringify(this.summary), 'EX', ttlSeconds],
-      ...indexes.flatMap((index): Command[] => [
+      ...indexes.flatMap((index): RedisCommand[] => [
         ['zadd', index, this.started, start.call],
         ['zremrangebyscore', index, '-inf', cutoff],
         ['expire', index, ttlSeconds],
